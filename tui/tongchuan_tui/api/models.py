@@ -1,0 +1,154 @@
+"""Typed requests and results of the tsi API (version 2021-03-25), and their JSON forms."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+SERVICE = "tsi"
+API_VERSION = "2021-03-25"
+DEFAULT_HOST = "tsi.tencentcloudapi.com"
+DEFAULT_ENDPOINT = f"https://{DEFAULT_HOST}/"
+
+ACTION_SYNC = "TongChuanSync"
+ACTION_RECOGNIZE = "TongChuanRecognize"
+ACTION_DISPLAY = "TongChuanDisplay"
+ACTIONS = (ACTION_SYNC, ACTION_RECOGNIZE, ACTION_DISPLAY)
+
+LANGUAGES = ("zh", "en", "ja", "ko", "yue")
+#: Which targets each source language may be interpreted into.
+LANGUAGE_PAIRS: dict[str, tuple[str, ...]] = {
+    "zh": ("en", "ja", "ko", "yue"),
+    "en": ("zh",),
+    "ja": ("zh",),
+    "ko": ("zh",),
+    "yue": ("zh",),
+}
+
+AUDIO_FORMAT_PCM = 1
+TRANSLATE_NONE = 0
+TRANSLATE_SENTENCE = 2
+
+
+def is_supported_pair(source: str, target: str) -> bool:
+    """Whether the service interprets `source` into `target`."""
+    return target in LANGUAGE_PAIRS.get(source, ())
+
+
+@dataclass(frozen=True, slots=True)
+class TtsOptions:
+    """Synthesized speech of the translation, returned in each sentence's `Audio`."""
+
+    codec: str = "pcm"
+    voice_type: int = 0
+    volume: int = 0
+    speed: int = 0
+    sample_rate: int = 16000
+
+    def to_json(self) -> dict[str, Any]:
+        """The `TTS` object of an upload."""
+        return {
+            "Codec": self.codec,
+            "VoiceType": self.voice_type,
+            "Volume": self.volume,
+            "Speed": self.speed,
+            "SampleRate": self.sample_rate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    """One audio packet of a service session, for TongChuanSync or TongChuanRecognize."""
+
+    session_uuid: str
+    source: str
+    target: str
+    seq: int
+    utc: int
+    is_end: bool
+    data: bytes
+    translate_time: int = TRANSLATE_SENTENCE
+    audio_format: int = AUDIO_FORMAT_PCM
+    tts: TtsOptions | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body's parameters."""
+        body: dict[str, Any] = {
+            "SessionUuid": self.session_uuid,
+            "Source": self.source,
+            "Target": self.target,
+            "AudioFormat": self.audio_format,
+            "Seq": self.seq,
+            "Utc": self.utc,
+            "IsEnd": 1 if self.is_end else 0,
+            "TranslateTime": self.translate_time,
+            "Data": base64.b64encode(self.data).decode("ascii"),
+        }
+        if self.tts is not None:
+            body["TTS"] = self.tts.to_json()
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayRequest:
+    """A poll for the newest sentences of a service session (TongChuanDisplay)."""
+
+    session_uuid: str
+    is_new: int = 1
+    se_max: int = 5
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body's parameters."""
+        return {"SessionUuid": self.session_uuid, "IsNew": self.is_new, "SeMax": self.se_max}
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayInfo:
+    """One sentence as the service reports it; it comes back many times as it is revised."""
+
+    se_id: int
+    se_ver: int
+    source_text: str
+    target_text: str
+    start_time: int
+    end_time: int
+    is_end: bool
+    audio: str | None = None
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> DisplayInfo:
+        """Parse one element of a response's `List`; raises KeyError/TypeError/ValueError on bad shape."""
+        return cls(
+            se_id=int(obj["SeId"]),
+            se_ver=int(obj["SeVer"]),
+            source_text=str(obj.get("SourceText") or ""),
+            target_text=str(obj.get("TargetText") or ""),
+            start_time=int(obj.get("StartTime") or 0),
+            end_time=int(obj.get("EndTime") or 0),
+            is_end=bool(obj.get("IsEnd")),
+            audio=obj.get("Audio") or None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form, as the service sends it."""
+        out: dict[str, Any] = {
+            "SeId": self.se_id,
+            "SeVer": self.se_ver,
+            "SourceText": self.source_text,
+            "TargetText": self.target_text,
+            "StartTime": self.start_time,
+            "EndTime": self.end_time,
+            "IsEnd": self.is_end,
+        }
+        if self.audio is not None:
+            out["Audio"] = self.audio
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResult:
+    """A successful answer: its RequestId and the sentences it carried (empty for Recognize)."""
+
+    request_id: str
+    sentences: tuple[DisplayInfo, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""The session journal (JSONL), its reader, exports, the sessions list and audio recording."""

@@ -1,0 +1,270 @@
+"""The typed event stream a session emits to its sinks (UI, journal, plain and JSONL output).
+
+Events are small frozen dataclasses with past-tense names. Times called `*_ms` are milliseconds on the
+session timeline: audio time since the session's input started, carried across service-session rollovers
+and pauses (a pause stops the timeline; it does not leave a hole in it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence as the transcript holds it, placed on the session timeline."""
+
+    key: str
+    """Unique in the session: `{service_session_index}:{se_id}`."""
+    service_session: int
+    se_id: int
+    se_ver: int
+    source_text: str
+    target_text: str
+    start_ms: int
+    end_ms: int
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    """The health of the stream at one moment, for the stats pane and the journal."""
+
+    requests_ok: int = 0
+    requests_retried: int = 0
+    requests_failed: int = 0
+    requests_per_s: float = 0.0
+    rtt_p50_ms: float | None = None
+    rtt_p95_ms: float | None = None
+    rtt_p99_ms: float | None = None
+    rtt_recent_ms: tuple[float, ...] = ()
+    in_flight: int = 0
+    backlog_ms: int = 0
+    dropped_ms: int = 0
+    behind_live_ms: int = 0
+    audio_sent_ms: int = 0
+    service_sessions: int = 0
+    rollovers: int = 0
+    last_error_code: str | None = None
+    last_error_message: str | None = None
+    rate_headroom: dict[str, float] = field(default_factory=dict)
+    """Per action, the fraction (0..1) of its rate limit still unused over the last second."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """A session began: what it interprets, how, and with which settings (no secrets)."""
+
+    started_at_utc: float
+    input: str
+    source: str
+    target: str
+    mode: str
+    chunk_ms: int
+    endpoint_host: str
+    emulated: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSessionOpened:
+    """A new SessionUuid began (at start, after a resume, after a rollover or an input switch)."""
+
+    session_uuid: str
+    index: int
+    offset_ms: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSessionClosed:
+    """A SessionUuid ended (IsEnd sent, or abandoned after failed recovery)."""
+
+    session_uuid: str
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSent:
+    """A packet was accepted by the service."""
+
+    seq: int
+    session_uuid: str
+    audio_start_ms: int
+    duration_ms: int
+    size_bytes: int
+    sent_at_ms: int
+    round_trip_ms: float
+    request_id: str
+    retries: int
+    is_end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRetried:
+    """A request failed transiently and will be retried after `delay_ms`."""
+
+    action: str
+    seq: int | None
+    attempt: int
+    code: str
+    message: str
+    delay_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailed:
+    """A request failed for good; `final` means the session cannot go on (auth, parameters)."""
+
+    action: str
+    seq: int | None
+    code: str
+    message: str
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRevised:
+    """A sentence appeared or changed; `sentence.final` says it will not change again."""
+
+    sentence: Sentence
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDropped:
+    """Live audio was dropped because the backlog exceeded its bound."""
+
+    at_ms: int
+    duration_ms: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMeasured:
+    """The input level of the latest audio (high rate; sinks coalesce)."""
+
+    dbfs: float
+    peak_dbfs: float
+    clipped: bool
+    silent_for_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsUpdated:
+    """Periodic stats of the stream."""
+
+    stats: StatsSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class MarkAdded:
+    """The user marked a moment."""
+
+    at_ms: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """Interpretation paused (the service session was ended with IsEnd)."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Interpretation resumed on a new service session; the timeline goes on from `at_ms`."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InputChanged:
+    """The audio input was switched while running."""
+
+    at_ms: int
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
+class WarningRaised:
+    """Something the user should know that does not stop the session (journal unwritable, overflow...)."""
+
+    message: str
+    code: str = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """The session is over; `reason` is input-ended, stopped, interrupted or failed."""
+
+    reason: str
+    at_ms: int
+    exit_code: int
+    message: str = ""
+
+
+Event = (
+    SessionStarted
+    | ServiceSessionOpened
+    | ServiceSessionClosed
+    | ChunkSent
+    | RequestRetried
+    | RequestFailed
+    | SentenceRevised
+    | AudioDropped
+    | LevelMeasured
+    | StatsUpdated
+    | MarkAdded
+    | Paused
+    | Resumed
+    | InputChanged
+    | WarningRaised
+    | SessionEnded
+)
+
+EVENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        SessionStarted,
+        ServiceSessionOpened,
+        ServiceSessionClosed,
+        ChunkSent,
+        RequestRetried,
+        RequestFailed,
+        SentenceRevised,
+        AudioDropped,
+        LevelMeasured,
+        StatsUpdated,
+        MarkAdded,
+        Paused,
+        Resumed,
+        InputChanged,
+        WarningRaised,
+        SessionEnded,
+    )
+}
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict of an event, tagged with its type name under `type`."""
+    data = dataclasses.asdict(event)
+    data["type"] = type(event).__name__
+    return data
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """Rebuild an event from `event_to_json`'s form; raises KeyError/TypeError/ValueError if malformed."""
+    data = dict(data)
+    cls = EVENT_TYPES[data.pop("type")]
+    if cls is SentenceRevised:
+        return SentenceRevised(Sentence(**data["sentence"]))
+    if cls is StatsUpdated:
+        stats = dict(data["stats"])
+        stats["rtt_recent_ms"] = tuple(stats.get("rtt_recent_ms", ()))
+        return StatsUpdated(StatsSnapshot(**stats))
+    event: Event = cls(**data)
+    return event

@@ -1,0 +1,1 @@
+"""The Textual interpreter UI: the only package that imports Textual."""
