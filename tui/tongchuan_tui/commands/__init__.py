@@ -1,0 +1,1 @@
+"""The subcommands of the `tongchuan-tui` command line, one module each."""
