@@ -1,0 +1,118 @@
+"""Audio fixtures for the audio-source tests: generated PCM, PyAV-encoded files, ALSA configs, a probe runner."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from array import array
+from pathlib import Path
+from typing import Any
+
+import av
+
+PROBE = Path(__file__).with_name("alsa_probe.py")
+
+
+def noise_pcm(seconds: float, *, seed: int = 7, rate: int = 16_000) -> bytes:
+    """Mono s16le pseudo-random samples: no period, so any slice identifies its position."""
+    rng = random.Random(seed)
+    count = int(seconds * rate)
+    return array("h", (rng.randint(-20_000, 20_000) for _ in range(count))).tobytes()
+
+
+def tone_samples(seconds: float, *, freq: float, rate: int, amplitude: int = 12_000) -> list[int]:
+    """A sine tone as integer samples."""
+    return [int(amplitude * math.sin(2 * math.pi * freq * i / rate)) for i in range(int(seconds * rate))]
+
+
+def encode_tone(
+    path: Path, *, fmt: str, codec: str, rate: int, layout: str, seconds: float, freq: float
+) -> Path:
+    """Write a sine tone with PyAV's encoder (the same tone on every channel)."""
+    channels = av.AudioLayout(layout).nb_channels
+    samples = tone_samples(seconds, freq=freq, rate=rate)
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout=layout)
+        block = 1024
+        for start in range(0, len(samples), block):
+            piece = samples[start : start + block]
+            interleaved = array("h", (s for s in piece for _ in range(channels)))
+            frame = av.AudioFrame(format="s16", layout=layout, samples=len(piece))
+            frame.planes[0].update(interleaved.tobytes())
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def samples_of(pcm: bytes) -> array[int]:
+    """s16le bytes as integer samples."""
+    values = array("h")
+    values.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def zero_crossings(pcm: bytes, *, skip_s: float = 0.1) -> float:
+    """Rising zero crossings per second (one per cycle of a tone), skipping codec warm-up at both ends."""
+    values = samples_of(pcm)
+    edge = int(skip_s * 16_000)
+    middle = values[edge : len(values) - edge]
+    rising = sum(1 for a, b in zip(middle, middle[1:], strict=False) if a < 0 <= b)
+    return rising / (len(middle) / 16_000)
+
+
+def write_asoundrc(home: Path, infile: Path, *, name: str = "tctest", default: bool = True) -> Path:
+    """A capture device that plays `infile` (raw s16le) through ALSA's `file` plugin over a null slave."""
+    text = (
+        f"pcm.{name} {{\n"
+        "  type file\n"
+        '  slave.pcm "null"\n'
+        '  file "/dev/null"\n'
+        f'  infile "{infile}"\n'
+        '  format "raw"\n'
+        "}\n"
+    )
+    if default:
+        text += f"pcm.!default {name}\n"
+    path = home / ".asoundrc"
+    path.write_text(text)
+    return path
+
+
+def run_probe(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> dict[str, Any]:
+    """Run alsa_probe.py in a fresh process with HOME=`home` (ALSA caches its config per process)."""
+    full_env = {**os.environ, "HOME": str(home), **(env or {})}
+    done = subprocess.run(
+        [sys.executable, str(PROBE), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, f"probe failed ({done.returncode}): {done.stderr[-2000:]}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["stderr"] = done.stderr
+    return result
+
+
+def run_devices_command(home: Path, *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `devices` command as its own process, as a user would."""
+    code = "from tongchuan_tui.commands.devices import devices_command; devices_command()"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "HOME": str(home), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

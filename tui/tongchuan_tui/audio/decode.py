@@ -1,0 +1,55 @@
+"""Opening a container with PyAV and pulling its first audio stream as service-format PCM."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+import av
+
+from tongchuan_tui.audio.resample import ToServiceFormat
+from tongchuan_tui.audio.source import AudioInputError
+
+logger = logging.getLogger(__name__)
+
+
+def open_audio(target: str, *, what: str, timeout: tuple[float, float] | None = None) -> tuple[Any, Any]:
+    """Open `target` (a path or URL) and pick its first audio stream; raises AudioInputError naming `what`."""
+    try:
+        container = av.open(target, mode="r", timeout=timeout, metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise AudioInputError(f"{what}: cannot be read as audio ({_reason(exc)})") from exc
+    if not container.streams.audio:
+        container.close()
+        raise AudioInputError(f"{what}: has no audio stream; give an audio or video file with sound")
+    return container, container.streams.audio[0]
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    return str(getattr(exc, "strerror", None) or exc).rstrip(".")
+
+
+def decode_pcm(container: Any, stream: Any, *, what: str) -> Generator[bytes, None, None]:
+    """Service-format PCM from `stream`, piece by piece, to the end of the container.
+
+    A corrupt packet is skipped (the rest is still worth interpreting); a read error ends the stream by
+    raising `av.FFmpegError` / `OSError` to the caller, which decides whether that is the end or a drop.
+    """
+    convert = ToServiceFormat()
+    skipped = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            skipped += 1
+            continue
+        for frame in frames:
+            pcm = convert.frame(frame)
+            if pcm:
+                yield pcm
+    tail = convert.flush()
+    if tail:
+        yield tail
+    if skipped:
+        logger.warning("%s: skipped %d undecodable packets", what, skipped)

@@ -1,0 +1,133 @@
+"""Capture devices as PortAudio sees them, without the noise ALSA and JACK print while probing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from tongchuan_tui.audio.source import AudioInputError
+from tongchuan_tui.services import DeviceInfo
+
+logger = logging.getLogger(__name__)
+
+PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input -"
+NO_DEVICE_HINT = f"over SSH pipe audio from the machine with the microphone instead: {PIPE_ALTERNATIVE}"
+NO_PYAUDIO = "microphone capture needs PyAudio: pip install 'tongchuan-tui[mic]'"
+
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (not just sys.stderr): ALSA and JACK write their probing errors there."""
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 at all: nothing to silence
+            yield
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 2)
+            finally:
+                os.close(devnull)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def import_pyaudio() -> Any:
+    """The pyaudio module; AudioInputError when the optional dependency is missing."""
+    try:
+        import pyaudio
+    except ImportError as exc:
+        raise AudioInputError(f"{NO_PYAUDIO}; or {NO_DEVICE_HINT}") from exc
+    return pyaudio
+
+
+def pyaudio_available() -> bool:
+    """True when PyAudio (and so PortAudio) can be imported."""
+    try:
+        import_pyaudio()
+    except AudioInputError:
+        return False
+    return True
+
+
+def _default_input_index(pa: Any) -> int | None:
+    try:
+        return int(pa.get_default_input_device_info()["index"])
+    except (OSError, KeyError):
+        return None
+
+
+def input_devices(pa: Any) -> list[DeviceInfo]:
+    """The capture devices of an initialised PyAudio instance."""
+    default = _default_input_index(pa)
+    found = []
+    for index in range(pa.get_device_count()):
+        info = pa.get_device_info_by_index(index)
+        channels = int(info.get("maxInputChannels", 0))
+        if channels <= 0:
+            continue
+        found.append(
+            DeviceInfo(
+                index=index,
+                name=str(info.get("name", f"device {index}")),
+                channels=channels,
+                default_rate=float(info.get("defaultSampleRate", 0.0)),
+                is_default=index == default,
+            )
+        )
+    return found
+
+
+def list_devices() -> list[DeviceInfo]:
+    """The capture devices PortAudio can open; [] when there are none or PyAudio is not installed."""
+    try:
+        pyaudio = import_pyaudio()
+    except AudioInputError:
+        logger.info("PyAudio is not installed: no capture devices")
+        return []
+    with quiet_stderr():
+        pa = pyaudio.PyAudio()
+    try:
+        return input_devices(pa)
+    finally:
+        with quiet_stderr():
+            pa.terminate()
+
+
+def resolve_device(devices: list[DeviceInfo], selector: str | None) -> DeviceInfo:
+    """The device for `mic` (None: the default), `mic:<index>` or `mic:<name substring>`."""
+    if not devices:
+        raise AudioInputError(f"no capture device found; {NO_DEVICE_HINT}")
+    listing = "see `tongchuan-tui devices`"
+    if selector is None:
+        for device in devices:
+            if device.is_default:
+                return device
+        raise AudioInputError(f"no default capture device; choose one with --input mic:<index> ({listing})")
+    if selector.isdigit():
+        index = int(selector)
+        for device in devices:
+            if device.index == index:
+                return device
+        raise AudioInputError(f"no capture device with index {index}; {listing} for the list")
+    wanted = selector.casefold()
+    exact = [d for d in devices if d.name.casefold() == wanted]
+    if exact:
+        return exact[0]
+    matches = [d for d in devices if wanted in d.name.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AudioInputError(f"no capture device named like {selector!r}; {listing} for the list")
+    names = ", ".join(f"{d.index} ({d.name})" for d in matches)
+    raise AudioInputError(f"{selector!r} matches several capture devices: {names}; use --input mic:<index>")

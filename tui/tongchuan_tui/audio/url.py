@@ -1,0 +1,144 @@
+"""A network stream (http(s), HLS, RTMP/RTSP, anything FFmpeg reads) that reconnects when it drops."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import av
+
+from tongchuan_tui.audio.decode import decode_pcm, open_audio
+from tongchuan_tui.audio.format import BYTES_PER_MS
+from tongchuan_tui.audio.pipe import PcmPipe
+from tongchuan_tui.audio.source import AudioInputError
+from tongchuan_tui.audio.threaded import ThreadedSource
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def redact_url(url: str) -> str:
+    """The URL without what may be a secret: user info, query, fragment, and an RTMP stream key."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    path = parts.path
+    if parts.scheme.lower().startswith("rtmp") and path.count("/") >= 2:
+        path = path.rsplit("/", 1)[0] + "/…"  # the last segment of an RTMP path is the stream key
+    return f"{parts.scheme}://{host}{path}"
+
+
+class UrlSource(ThreadedSource):
+    """A stream read by PyAV with timeouts, reconnecting with backoff when it drops.
+
+    `live` is decided at `start`: a stream without a known duration (a live event) is live; one with a
+    duration (a file served over HTTP, a VOD playlist) is not, so it is read with backpressure and, after a
+    drop, resumed where it stopped instead of replaying the start. Nothing is emitted during a reconnect gap.
+    """
+
+    live = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 10.0,
+        reconnect_delays: Sequence[float] = DEFAULT_RECONNECT_DELAYS,
+        give_up_after_s: float = 120.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.description = f"url:{redact_url(url)}"
+        self.reconnects = 0
+        """Successful reconnections after a drop."""
+        self.duration_ms: int | None = None
+        self._timeout = (open_timeout_s, read_timeout_s)
+        self._delays = tuple(reconnect_delays) or DEFAULT_RECONNECT_DELAYS
+        self._give_up_after_s = give_up_after_s
+        self._monotonic = monotonic
+        self._container: Any = None
+        self._pcm: Generator[bytes, None, None] | None = None
+
+    def _connect(self) -> None:
+        self._release()
+        self._container, stream = open_audio(self.url, what=self.description, timeout=self._timeout)
+        self._pcm = decode_pcm(self._container, stream, what=self.description)
+
+    def _open(self) -> None:
+        try:
+            self._connect()
+        except AudioInputError as exc:
+            raise AudioInputError(f"{exc}; check the URL and that the stream is on air") from exc
+        duration = self._container.duration  # microseconds, None when unknown (live)
+        self.duration_ms = None if duration is None or duration <= 0 else duration // 1000
+        self.live = self.duration_ms is None
+
+    def _finished(self, emitted: int) -> bool:
+        """A normal end of a stream of known length (not a drop)."""
+        if self.duration_ms is None:
+            return False
+        tolerance_ms = max(1000, self.duration_ms // 50)  # durations of VBR streams are estimates
+        return emitted >= (self.duration_ms - tolerance_ms) * BYTES_PER_MS
+
+    def _produce(self, pipe: PcmPipe) -> None:
+        emitted = 0
+        while True:
+            skip = 0 if self.live else emitted  # a VOD restarts at its beginning: skip what was sent
+            assert self._pcm is not None
+            try:
+                for piece in self._pcm:
+                    if skip:
+                        cut = min(skip, len(piece))
+                        skip -= cut
+                        piece = piece[cut:]
+                        if not piece:
+                            continue
+                    if not pipe.put(piece):
+                        return
+                    emitted += len(piece)
+                if self._finished(emitted):
+                    return
+                logger.warning("%s: stream ended unexpectedly; reconnecting", self.description)
+            except (av.FFmpegError, OSError) as exc:
+                logger.warning("%s: stream dropped (%s); reconnecting", self.description, exc)
+            if not self._reconnect(pipe):
+                return
+
+    def _reconnect(self, pipe: PcmPipe) -> bool:
+        """Reopen with backoff; False when stopped meanwhile; raises AudioInputError when giving up."""
+        self._release()
+        started = self._monotonic()
+        attempt = 0
+        while True:
+            delay = self._delays[min(attempt, len(self._delays) - 1)]
+            if pipe.wait_closed(delay):
+                return False
+            attempt += 1
+            try:
+                self._connect()
+            except AudioInputError as exc:
+                waited = self._monotonic() - started
+                logger.warning("%s: reconnect attempt %d failed (%s)", self.description, attempt, exc)
+                if waited >= self._give_up_after_s:
+                    raise AudioInputError(
+                        f"{self.description}: stream lost for {waited:.0f} s; check that it is still on air"
+                    ) from exc
+                continue
+            self.reconnects += 1
+            logger.info("%s: reconnected after %d attempt(s)", self.description, attempt)
+            return True
+
+    def _release(self) -> None:
+        if self._pcm is not None:
+            pcm, self._pcm = self._pcm, None
+            pcm.close()
+        if self._container is not None:
+            container, self._container = self._container, None
+            container.close()

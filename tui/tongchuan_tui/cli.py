@@ -1,0 +1,130 @@
+"""The `tongchuan-tui` command line: interpret (UI or headless) by default, plus the subcommands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tongchuan_tui import __version__, exitcodes
+
+EXIT_CODES_HELP = "\b\nExit codes:\n" + "\n".join(
+    f"  {code:>3}  {text}" for code, text in sorted(exitcodes.DESCRIPTIONS.items())
+)
+
+EPILOG = (
+    "\b\nExamples:\n"
+    "  tongchuan-tui --demo                       no account, no sound card: the built-in demo\n"
+    "  tongchuan-tui --input talk.mp3 --plain     interpret a file, print finished sentences\n"
+    "  arecord -f S16_LE -r 16000 -c 1 | ssh host tongchuan-tui --input - --plain\n"
+    "  tongchuan-tui --input https://example.com/live.m3u8 --source en --target zh\n\n" + EXIT_CODES_HELP
+)
+
+
+def fail(message: str, code: int) -> None:
+    """Print one line to stderr and exit with `code`."""
+    click.echo(f"tongchuan-tui: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(
+    invoke_without_command=True,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
+@click.version_option(__version__, prog_name="tongchuan-tui")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (TOML).")
+@click.option("--profile", help="Profile in ~/.tencentcloud/credentials (default: default).")
+@click.option(
+    "-i",
+    "--input",
+    "input_spec",
+    metavar="SPEC",
+    help="mic, mic:INDEX, mic:NAME, - (raw s16le 16 kHz mono on stdin), a file, or a URL.",
+)
+@click.option("-s", "--source", help="Spoken language: zh, en, ja, ko, yue.")
+@click.option("-t", "--target", help="Translation language (zh → en/ja/ko/yue; others → zh).")
+@click.option("--mode", type=click.Choice(["sync", "split"]), help="TongChuanSync, or Recognize + Display.")
+@click.option("--chunk-ms", type=int, help="Packet length in ms (200–500).")
+@click.option("--max-backlog-ms", type=int, help="Live audio kept while the service is slow (ms).")
+@click.option("--translate-time", type=click.IntRange(0, 2), help="0 none, 1 final only, 2 real time.")
+@click.option("--endpoint", metavar="URL", help="Service address (e.g. a local emulator).")
+@click.option("--plain", is_flag=True, help="No UI: print each finished sentence (headless).")
+@click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")
+@click.option("--log", "log_path", type=click.Path(path_type=Path), help="Write the session journal here.")
+@click.option("--no-log", is_flag=True, help="Do not write a session journal.")
+@click.option(
+    "--record-audio", type=click.Path(path_type=Path), help="Save the audio sent (.wav or .flac)."
+)
+@click.option("--demo", is_flag=True, help="Run on the built-in demo: in-process emulator, bundled speech.")
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "side", "stacked", "interleaved", "translation"]),
+    help="UI layout at start.",
+)
+@click.option("--final-only", is_flag=True, default=None, help="UI: show translations only once final.")
+@click.pass_context
+def main(ctx: click.Context, **options: Any) -> None:
+    """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
+
+    With no subcommand, interprets INPUT (default: the microphone) in the UI, or headless with --plain or
+    --jsonl. Credentials come from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY, then
+    ~/.tencentcloud/credentials, then the config file.
+    """
+    from tongchuan_tui.config import ConfigError, load_settings
+
+    flag_names = {
+        "input_spec": "input",
+        "source": "source",
+        "target": "target",
+        "mode": "mode",
+        "chunk_ms": "chunk_ms",
+        "max_backlog_ms": "max_backlog_ms",
+        "translate_time": "translate_time",
+        "endpoint": "endpoint",
+        "profile": "profile",
+        "layout": "layout",
+        "final_only": "final_only",
+    }
+    flags = {key: options[opt] for opt, key in flag_names.items() if options.get(opt) is not None}
+    if options["no_log"]:
+        flags["journal"] = False
+    try:
+        loaded = load_settings(config_path=options["config_path"], flags=flags)
+    except ConfigError as exc:
+        fail(str(exc), exitcodes.USAGE)
+    from tongchuan_tui.logs import setup_logging
+
+    setup_logging(level=loaded.settings.log_level)
+    for warning in loaded.warnings:
+        click.echo(f"tongchuan-tui: warning: {warning}", err=True)
+    ctx.obj = {"settings": loaded.settings, "config_path": loaded.path, "loaded": loaded, "options": options}
+    if ctx.invoked_subcommand is None:
+        from tongchuan_tui.commands.run import run_command
+
+        sys.exit(run_command(loaded.settings, options))
+
+
+def _register() -> None:
+    """Attach the subcommands (each in its own module)."""
+    from tongchuan_tui.commands.config import config_command
+    from tongchuan_tui.commands.devices import devices_command
+    from tongchuan_tui.commands.emulator import emulator_command
+    from tongchuan_tui.commands.export import export_command
+    from tongchuan_tui.commands.replay import replay_command
+    from tongchuan_tui.commands.sessions import sessions_command
+
+    for command in (
+        config_command,
+        devices_command,
+        emulator_command,
+        export_command,
+        replay_command,
+        sessions_command,
+    ):
+        main.add_command(command)
+
+
+_register()

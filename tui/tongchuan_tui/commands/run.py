@@ -1,0 +1,160 @@
+"""Interpreting: the default command, in the UI or headless (`--plain`, `--jsonl`)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.config import Settings
+from tongchuan_tui.runtime import ManagedSession, RunPlan, plan_journal_path, with_demo_defaults
+
+
+def _stderr(message: str) -> None:
+    click.echo(f"tongchuan-tui: {message}", err=True)
+
+
+def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) -> RunPlan | int:
+    """Decide everything that can be decided before the loop starts; an int is an exit code (already said)."""
+    from tongchuan_tui.api.client import parse_endpoint
+    from tongchuan_tui.api.credentials import CredentialsError, resolve_credentials
+
+    demo = bool(options.get("demo"))
+    if demo:
+        settings = with_demo_defaults(settings)
+    credentials = None
+    if not demo:
+        try:
+            parse_endpoint(settings.endpoint)
+        except ValueError as exc:
+            _stderr(str(exc))
+            return exitcodes.USAGE
+        try:
+            credentials = resolve_credentials(
+                settings.profile, settings.secret_id, settings.secret_key, settings.token
+            )
+        except CredentialsError as exc:
+            _stderr(str(exc))
+            return exitcodes.NO_CREDENTIALS
+        for warning in credentials.warnings:
+            _stderr(f"warning: {warning}")
+    log_path: Path | None = options.get("log_path")
+    journal_path = plan_journal_path(settings, log_path, time.time())
+    return RunPlan(
+        settings=settings,
+        credentials=credentials,
+        demo=demo,
+        # The demo loops its recording in the UI (it is a showcase); headless it plays once and ends.
+        loop_input=demo and not headless,
+        journal_path=journal_path,
+        record_audio=options.get("record_audio"),
+        on_journal_error=lambda message: _stderr(f"journal: {message}"),
+    )
+
+
+def run_command(settings: Settings, options: dict[str, Any]) -> int:
+    """Run one interpreting session; returns the process exit code."""
+    headless = bool(options.get("plain") or options.get("jsonl"))
+    plan = make_plan(settings, options, headless=headless)
+    if isinstance(plan, int):
+        return plan
+    if headless:
+        return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
+    return run_ui(plan)
+
+
+async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
+    """Interpret with the plain or JSONL sink on stdout until the input ends or a signal arrives."""
+    from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
+
+    session = ManagedSession(plan)
+    session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
+    session.add_sink(_stderr_reporter)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    signals_seen: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        signals_seen.append(signum)
+        if len(signals_seen) > 1 and task is not None:
+            # A second signal: the user does not want to wait for the last results.
+            task.cancel()
+            return
+        session.stop("interrupted" if signum == signal.SIGINT else "terminated")
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return await session.run()
+    except asyncio.CancelledError:
+        _stderr("forced to quit; the last results were not collected")
+        return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _stderr_reporter(event: object) -> None:
+    """Diagnostics of a headless run, one line each on stderr."""
+    from tongchuan_tui.pipeline.events import RequestFailed, RequestRetried, SessionEnded, WarningRaised
+
+    if isinstance(event, RequestRetried):
+        _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
+    elif isinstance(event, RequestFailed):
+        _stderr(f"{event.action} failed: {event.code}: {event.message}")
+    elif isinstance(event, WarningRaised):
+        _stderr(f"warning: {event.message}")
+    elif isinstance(event, SessionEnded) and event.exit_code not in (0, 130, 143) and event.message:
+        _stderr(event.message)
+
+
+def run_ui(plan: RunPlan) -> int:
+    """Interpret in the Textual UI."""
+    from tongchuan_tui.services import Services
+    from tongchuan_tui.ui.app import make_app
+
+    session = ManagedSession(plan)
+    services = Services(
+        session=session,
+        input_description=plan.input_description,
+        endpoint_host=plan.endpoint_host,
+        emulated=plan.emulated,
+        source_lang=plan.settings.source,
+        target_lang=plan.settings.target,
+        journal_path=plan.journal_path,
+    )
+    if plan.settings.input.startswith("mic") and not plan.demo:
+        from tongchuan_tui.audio.devices import list_devices
+
+        services.list_devices = list_devices
+
+        async def switch(spec: str) -> None:
+            await session.switch_source(spec)
+
+        services.switch_device = switch
+    if plan.journal_path is not None:
+        services.export = _exporter(plan.journal_path)
+    app = make_app(plan.settings, services)
+    result = app.run()
+    return result if isinstance(result, int) else exitcodes.OK
+
+
+def _exporter(journal_path: Path) -> Any:
+    """Exports the running session's journal next to it (or to a given path)."""
+
+    def export(fmt: str, output: Path | None) -> Path:
+        from tongchuan_tui.journal.export import export as render
+        from tongchuan_tui.journal.reader import read_journal
+
+        text = render(read_journal(journal_path), fmt)
+        target = output if output is not None else journal_path.with_suffix(f".{fmt}")
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    return export

@@ -1,0 +1,394 @@
+"""Settings: defaults < config file (TOML) < environment (TONGCHUAN_*) < command-line flags, each validated.
+
+A bad key or value is one line naming the key, where it came from and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import itertools
+import logging
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tongchuan_tui.api.client import parse_endpoint
+from tongchuan_tui.api.credentials import REDACTED, mask, permission_warning
+from tongchuan_tui.api.models import DEFAULT_ENDPOINT, LANGUAGE_PAIRS, LANGUAGES
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "tongchuan-tui"
+ENV_PREFIX = "TONGCHUAN_"
+SECRET_KEYS = ("secret_id", "secret_key", "token")
+"""Settings read only from the config file's [credentials] table (never from TONGCHUAN_* or flags)."""
+
+
+class ConfigError(Exception):
+    """A config file, environment variable or flag that cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting with its default; config/tongchuan-tui.example.toml documents each one."""
+
+    input: str = "mic"
+    """Audio input: "mic" (default device), "mic:N" or "mic:NAME", a file, a URL, or "-" (PCM on stdin)."""
+    source: str = "zh"
+    """Language spoken: zh, en, ja, ko or yue."""
+    target: str = "en"
+    """Language to interpret into: from zh → en, ja, ko, yue; from en, ja, ko, yue → zh."""
+    mode: str = "sync"
+    """API flow: "sync" (TongChuanSync answers each packet with results) or "split" (Recognize + Display)."""
+    chunk_ms: int = 200
+    """Audio per packet, in milliseconds (200..500; the service drops shorter packets)."""
+    max_backlog_ms: int = 10000
+    """Live inputs: audio waiting to be sent beyond this (ms) is dropped, oldest first (1000..600000)."""
+    translate_time: int = 2
+    """TranslateTime sent with each packet: 0 = no translation, 1 or 2 = real-time sentence translation."""
+    display_interval_ms: int = 300
+    """Split mode: how often TongChuanDisplay is polled, in milliseconds (100..10000)."""
+    endpoint: str = DEFAULT_ENDPOINT
+    """Service URL; https anywhere, plain http only sensible for a local emulator."""
+    profile: str = "default"
+    """Section of ~/.tencentcloud/credentials to read the keys from."""
+    language: str | None = None
+    """X-TC-Language for the service's error messages: zh-CN or en-US (unset: the service's default)."""
+    request_timeout_s: float = 10.0
+    """Seconds one API request may take before it counts as a network failure (0.5..120)."""
+    end_timeout_s: float = 10.0
+    """Seconds to wait for the last results after the final packet (IsEnd) (0..120)."""
+    journal: bool = True
+    """Write a session journal (JSON lines) of every session."""
+    journal_dir: Path | None = None
+    """Where journals go (unset: the platform data dir's "sessions" folder)."""
+    layout: str = "auto"
+    """Transcript layout: auto, side, stacked, interleaved or translation."""
+    final_only: bool = False
+    """Show only finished sentences, not the ones still being revised."""
+    log_level: str = "INFO"
+    """Detail of the diagnostic log file: DEBUG, INFO, WARNING or ERROR."""
+    secret_id: str | None = field(default=None, repr=False)
+    """[credentials] table only: SecretId, used when neither the environment nor the profile file has keys."""
+    secret_key: str | None = field(default=None, repr=False)
+    """[credentials] table only: SecretKey. Keep the file private (chmod 600)."""
+    token: str | None = field(default=None, repr=False)
+    """[credentials] table only: session token of temporary keys (sent as X-TC-Token)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    """Effective settings, the config file actually read (None if none), and where each value came from."""
+
+    settings: Settings
+    path: Path | None
+    origins: Mapping[str, str]
+    """Per setting: "default", "file", "env TONGCHUAN_X" or "flag --x"."""
+    warnings: tuple[str, ...] = ()
+    """Problems worth telling the user on stderr (a config file holding a secret readable by others)."""
+    default_path: Path = field(default_factory=lambda: default_config_path())
+
+
+FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(Settings)}
+DEFAULTS = Settings()
+
+
+@cache
+def setting_docs() -> dict[str, str]:
+    """The attribute docstring of each setting, read from this module's source."""
+    tree = ast.parse(inspect.getsource(Settings))
+    body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = after.value.value
+    return docs
+
+
+# -- platform paths ---------------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    """The config file read when no --config is given (it need not exist)."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    """The platform data dir of tongchuan-tui (journals live under it)."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def sessions_dir(settings: Settings) -> Path:
+    """Where session journals are written."""
+    return settings.journal_dir if settings.journal_dir is not None else data_dir() / "sessions"
+
+
+def log_file() -> Path:
+    """The diagnostic log file (rotated), in the platform state/log dir."""
+    return platformdirs.user_log_path(APP_NAME) / "tongchuan-tui.log"
+
+
+def settings_for_display(settings: Settings) -> dict[str, object]:
+    """Every setting as plain JSON-able values, secrets masked (for `config` and the journal header)."""
+    out: dict[str, object] = {}
+    for name in FIELDS:
+        value = getattr(settings, name)
+        if name == "secret_id" and value:
+            value = mask(value)
+        elif name in ("secret_key", "token") and value:
+            value = REDACTED
+        elif isinstance(value, Path):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+# -- validation -------------------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A value is not allowed; the argument says what is."""
+
+
+def _choice(*allowed: str, fold: Callable[[str], str] = lambda s: s) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if isinstance(value, str) and fold(value.strip()) in allowed:
+            return fold(value.strip())
+        raise _Bad("one of " + ", ".join(allowed))
+
+    return check
+
+
+def _int_range(low: int, high: int, only: tuple[int, ...] = ()) -> Callable[[object], int]:
+    allowed = " or ".join(map(str, only)) if only else f"an integer from {low} to {high}"
+
+    def check(value: object) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise _Bad(allowed) from None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _Bad(allowed)
+        if only and value not in only:
+            raise _Bad(allowed)
+        return value
+
+    return check
+
+
+def _float_range(low: float, high: float) -> Callable[[object], float]:
+    allowed = f"a number of seconds from {low:g} to {high:g}"
+
+    def check(value: object) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise _Bad(allowed) from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise _Bad(allowed)
+        return float(value)
+
+    return check
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+    raise _Bad("true or false")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise _Bad("a non-empty string")
+
+
+def _secret(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    raise _Bad("a string")
+
+
+def _profile(value: object) -> str:
+    text = _text(value)
+    if any(c in text for c in "[]\n\r"):
+        raise _Bad("a profile name without brackets or line breaks")
+    return text
+
+
+def _optional_path(value: object) -> Path | None:
+    if isinstance(value, Path):
+        return value.expanduser()
+    if isinstance(value, str):
+        return Path(value.strip()).expanduser() if value.strip() else None
+    raise _Bad("a directory path (a string)")
+
+
+def _optional_language(value: object) -> str | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _choice("zh-CN", "en-US")(value)
+
+
+def _endpoint(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Bad("a URL such as https://tsi.tencentcloudapi.com/")
+    try:
+        return parse_endpoint(value).url
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+
+
+VALIDATORS: dict[str, Callable[[object], object]] = {
+    "input": _text,
+    "source": _choice(*LANGUAGES),
+    "target": _choice(*LANGUAGES),
+    "mode": _choice("sync", "split"),
+    "chunk_ms": _int_range(200, 500),
+    "max_backlog_ms": _int_range(1000, 600000),
+    "translate_time": _int_range(0, 2, only=(0, 1, 2)),
+    "display_interval_ms": _int_range(100, 10000),
+    "endpoint": _endpoint,
+    "profile": _profile,
+    "language": _optional_language,
+    "request_timeout_s": _float_range(0.5, 120),
+    "end_timeout_s": _float_range(0, 120),
+    "journal": _bool,
+    "journal_dir": _optional_path,
+    "layout": _choice("auto", "side", "stacked", "interleaved", "translation"),
+    "final_only": _bool,
+    "log_level": _choice("DEBUG", "INFO", "WARNING", "ERROR", fold=str.upper),
+    "secret_id": _secret,
+    "secret_key": _secret,
+    "token": _secret,
+}
+assert set(VALIDATORS) == set(FIELDS), "every setting needs a validator"
+
+
+def env_var(name: str) -> str:
+    """The environment variable that sets `name` (TONGCHUAN_CHUNK_MS for chunk_ms)."""
+    return ENV_PREFIX + name.upper()
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag that sets `name` (--chunk-ms for chunk_ms)."""
+    return "--" + name.replace("_", "-")
+
+
+def _validate(name: str, value: object, where: str) -> object:
+    try:
+        return VALIDATORS[name](value)
+    except _Bad as exc:
+        shown = "" if name in SECRET_KEYS else f" (got {value!r})"
+        raise ConfigError(f"{where}: {name} must be {exc}{shown}") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+        raise ConfigError(f"{path}: cannot be read ({reason})") from None
+
+
+def _file_values(path: Path, doc: Mapping[str, Any]) -> dict[str, object]:
+    public = [n for n in FIELDS if n not in SECRET_KEYS]
+    values: dict[str, object] = {}
+    for key, value in doc.items():
+        if key == "credentials":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: credentials must be a table ([credentials])")
+            for ckey, cvalue in value.items():
+                if ckey not in SECRET_KEYS:
+                    raise ConfigError(
+                        f"{path}: unknown setting 'credentials.{ckey}' (known: {', '.join(SECRET_KEYS)})"
+                    )
+                values[ckey] = _validate(ckey, cvalue, f"{path} [credentials]")
+            continue
+        if key not in public:
+            hint = " (put it in the [credentials] table)" if key in SECRET_KEYS else ""
+            raise ConfigError(
+                f"{path}: unknown setting '{key}'{hint} (known: {', '.join(public)}, [credentials])"
+            )
+        values[key] = _validate(key, value, str(path))
+    return values
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, object] | None = None,
+) -> LoadedSettings:
+    """Merge defaults, the config file, TONGCHUAN_* variables and flags (non-None values), validating each.
+
+    `config_path` given explicitly must exist; the default file may be missing. Raises ConfigError.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    origins = dict.fromkeys(FIELDS, "default")
+    warnings: list[str] = []
+
+    path: Path | None = None
+    candidate = config_path.expanduser() if config_path is not None else default_config_path()
+    if candidate.is_file() or config_path is not None:
+        if not candidate.exists():
+            raise ConfigError(f"{candidate}: config file not found (--config must name an existing file)")
+        path = candidate
+        for key, value in _file_values(path, _read_file(path)).items():
+            values[key] = value
+            origins[key] = "file"
+        if any(values.get(k) for k in ("secret_key", "token")):
+            warning = permission_warning(path)
+            if warning:
+                log.warning("%s", warning)
+                warnings.append(warning)
+
+    for name in FIELDS:
+        var = env_var(name)
+        if name not in SECRET_KEYS and var in env:
+            values[name] = _validate(name, env[var], f"environment {var}")
+            origins[name] = f"env {var}"
+
+    for name, value in (flags or {}).items():
+        if value is None:
+            continue
+        if name not in FIELDS or name in SECRET_KEYS:
+            raise ConfigError(f"unknown setting '{name}' passed as a flag")
+        values[name] = _validate(name, value, f"flag {flag_name(name)}")
+        origins[name] = f"flag {flag_name(name)}"
+
+    settings = dataclasses.replace(DEFAULTS, **values)  # type: ignore[arg-type]  # each value validated
+    if settings.target not in LANGUAGE_PAIRS[settings.source]:
+        pairs = "; ".join(f"{s} → {', '.join(t)}" for s, t in LANGUAGE_PAIRS.items())
+        where = f"source from {origins['source']}, target from {origins['target']}"
+        if path is not None and "file" in (origins["source"], origins["target"]):
+            where += f" ({path})"
+        pair = f"{settings.source} → {settings.target}"
+        raise ConfigError(f"language pair {pair} is not supported ({where}); supported: {pairs}")
+    return LoadedSettings(settings=settings, path=path, origins=origins, warnings=tuple(warnings))

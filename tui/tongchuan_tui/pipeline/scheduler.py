@@ -1,0 +1,425 @@
+"""The packet scheduler: backlog → paced packets → the service, one request at a time per service session.
+
+Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
+- 1:1 pacing: within a service session, the audio sent (padding included) never exceeds the time elapsed
+  since the session opened; a packet covering [a, b) of its audio goes out no earlier than `opened_at + b`.
+- Packets are `chunk_ms` long; when answers were slow and audio queued, the next packet takes what the
+  pacing budget allows, up to 500 ms, to catch up. Never under 200 ms but for a padded last packet (IsEnd).
+- Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
+  since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
+  and a new one ("rollover") carries on from the first undelivered audio, Seq 0, pacing restarted.
+- Final failures (not retryable) end the session with SERVICE_REJECTED; failures across
+  `MAX_FAILED_ROLLOVERS` rollovers or `UNREACHABLE_AFTER_S` without a delivered packet, SERVICE_UNREACHABLE.
+- No audio for `IDLE_CLOSE_S` (stalled stdin, a URL reconnecting): the service session is closed with an
+  IsEnd packet (reason "idle") before the service's 6 s gap rule trips; a new one opens ("reopen") when
+  audio returns. Audio that does not exist is never sent.
+- Pause/stop drain the audio that is due (live: everything received; file/stdin: what the pacing budget
+  allows now, the rest stays queued for resume) and end the service session with IsEnd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.api.errors import NetworkError, TsiError
+from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, ApiResult, UploadRequest
+from tongchuan_tui.api.service import TsiService
+from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
+from tongchuan_tui.pipeline.backlog import Backlog, Piece
+from tongchuan_tui.pipeline.clock import Clock, call_with_deadline, wait_until
+from tongchuan_tui.pipeline.events import (
+    ChunkSent,
+    Event,
+    RequestFailed,
+    RequestRetried,
+    SentenceRevised,
+    ServiceSessionClosed,
+    ServiceSessionOpened,
+)
+from tongchuan_tui.pipeline.options import SessionOptions
+from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.results import ResultCollector
+from tongchuan_tui.pipeline.transcript import TimelineMap, Transcript
+
+MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
+MAX_BYTES = MAX_PACKET_MS * BYTES_PER_MS
+GAP_GIVE_UP_S = 5.0
+"""No attempt starts later than this after the last delivered packet (the service's limit is 6 s)."""
+ATTEMPT_DEADLINE_S = 5.5
+"""An attempt still unanswered this long after the last delivered packet is given up (as a network error)."""
+IDLE_CLOSE_S = 4.0
+BACKOFF_S = (0.25, 0.5, 1.0, 2.0)
+MAX_FAILED_ROLLOVERS = 3
+UNREACHABLE_AFTER_S = 30.0
+_EPSILON_MS = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How the scheduler ended: SessionEnded's reason, exit code and message."""
+
+    reason: str
+    exit_code: int
+    message: str = ""
+
+
+class _Ended(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
+class _Abandoned(Exception):
+    def __init__(self, error: TsiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass
+class ServiceSession:
+    """One SessionUuid: its pacing origin, next Seq, and where its audio lies on the timeline."""
+
+    uuid: str
+    index: int
+    opened_at: float
+    utc: int
+    timeline: TimelineMap
+    last_ok: float
+    seq: int = 0
+    sent_bytes: int = 0
+    """Delivered packet bytes, padding included: the service hears padding as audio, so pacing counts it."""
+
+    def allowed_bytes(self, now: float) -> int:
+        """How much audio the 1:1 rule allows to have been sent by `now`."""
+        return max(0, math.floor((now - self.opened_at) * 1000 + _EPSILON_MS)) * BYTES_PER_MS
+
+    def due_at(self, total_bytes: int) -> float:
+        """When the 1:1 rule allows `total_bytes` in all to have been sent."""
+        return self.opened_at + math.ceil(total_bytes / BYTES_PER_MS) / 1000
+
+
+class Scheduler:
+    """Sends the backlog to the service as paced packets, across service sessions, until told to end."""
+
+    def __init__(
+        self,
+        *,
+        options: SessionOptions,
+        service: TsiService,
+        backlog: Backlog,
+        clock: Clock,
+        limits: RateLimits,
+        transcript: Transcript,
+        collector: ResultCollector,
+        emit: Callable[[Event], None],
+        on_packet: Callable[[list[Piece], bytes], None],
+        started_at: float,
+    ) -> None:
+        self._options = options
+        self._service = service
+        self.backlog = backlog
+        self._clock = clock
+        self._limits = limits
+        self._transcript = transcript
+        self._collector = collector
+        self._emit = emit
+        self._on_packet = on_packet
+        self._started_at = started_at
+        self._chunk_bytes = options.chunk_ms * BYTES_PER_MS
+        self._action = ACTION_SYNC if options.mode == "sync" else ACTION_RECOGNIZE
+        self.wake = asyncio.Event()
+        self.current: ServiceSession | None = None
+        self.stop_reason: str | None = None
+        self.input_ended = False
+        self.paused = False
+        self._pausing = False
+        self._drain_until: int | None = None
+        self._next_reason = "start"
+        self._index = 0
+        self._failed_rollovers = 0
+        self._last_ok_any = clock.monotonic()
+        self.in_flight = 0
+        self.sent_end = 0
+        """The timeline position just after the newest audio handed to the service."""
+
+    # ----- commands (called from the session, on the loop's thread) -----
+
+    def request_stop(self, reason: str) -> None:
+        """End after draining what is due."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            if self._drain_until is None:
+                self._drain_until = self._due_position()
+        self.wake.set()
+
+    def request_pause(self) -> int:
+        """Drain what is due, end the service session; returns the timeline position where it stopped."""
+        self.paused = True
+        if self.current is not None and self._drain_until is None:
+            self._pausing = True
+            self._drain_until = self._due_position()
+        self.wake.set()
+        return (self._drain_until if self._drain_until is not None else self._due_position()) // BYTES_PER_MS
+
+    def request_resume(self) -> None:
+        """Go on: a new service session opens when audio is there (unless the pause never took effect)."""
+        self.paused = False
+        if self._pausing and self.stop_reason is None:
+            self._pausing = False
+            self._drain_until = None
+        elif self.current is None:
+            self._next_reason = "resume"
+        self.wake.set()
+
+    def behind_live_ms(self) -> int:
+        """How far the audio sent trails the input (live) or the ideal 1:1 schedule (file, stdin)."""
+        if self.backlog.live:
+            return max(0, self.backlog.tail - self.sent_end) // BYTES_PER_MS
+        session = self.current
+        if session is None:
+            return 0
+        lag = session.allowed_bytes(self._clock.monotonic()) - session.sent_bytes
+        return max(0, min(lag, len(self.backlog))) // BYTES_PER_MS
+
+    def _due_position(self) -> int:
+        """The timeline position up to which audio counts as "said so far" (see the module doc)."""
+        if self.backlog.live:
+            return self.backlog.tail
+        session = self.current
+        budget = 0 if session is None else session.allowed_bytes(self._clock.monotonic()) - session.sent_bytes
+        budget = max(0, min(budget, len(self.backlog)))
+        return self.backlog.head + budget - budget % BYTES_PER_MS
+
+    # ----- the loop -----
+
+    async def run(self) -> Outcome:
+        """Send until the input ends or a stop; returns how it ended (results collected by the caller)."""
+        try:
+            while True:
+                self.wake.clear()
+                if self.current is None:
+                    outcome = await self._idle_step()
+                    if outcome is not None:
+                        return outcome
+                else:
+                    await self._session_step(self.current)
+        except _Ended as ended:
+            return ended.outcome
+
+    async def _idle_step(self) -> Outcome | None:
+        """No service session open: finish a drain, end, wait, or open one when there is audio to send."""
+        drain = self._drain_until
+        if drain is not None and self.backlog.bytes_before(drain) > 0:
+            # A drain (pause/stop) was cut short by a rollover: its audio still goes out, then IsEnd.
+            self._open(self._next_reason)
+            return None
+        if self.stop_reason is not None:
+            return Outcome(self.stop_reason, _exit_code(self.stop_reason))
+        if self.paused:
+            self._pausing = False
+            self._drain_until = None
+            await wait_until(self._clock, self.wake, None)
+            return None
+        if len(self.backlog) > 0:
+            self._open(self._next_reason)
+            return None
+        if self.input_ended:
+            return Outcome("input-ended", exitcodes.OK)
+        await wait_until(self._clock, self.wake, None)
+        return None
+
+    async def _session_step(self, session: ServiceSession) -> None:
+        now = self._clock.monotonic()
+        budget = session.allowed_bytes(now) - session.sent_bytes
+        drain = self._drain_until
+        if drain is None and self.input_ended:
+            drain = self.backlog.tail
+        if drain is not None:
+            remaining = self.backlog.bytes_before(drain)
+            if remaining <= MAX_BYTES:
+                size = max(MIN_BYTES, remaining + remaining % 2)
+                if budget >= size:
+                    await self._send(session, remaining, size, is_end=True, reason=self._closing_reason())
+                else:
+                    await wait_until(self._clock, self.wake, session.due_at(session.sent_bytes + size))
+                return
+            available = remaining
+        else:
+            available = len(self.backlog)
+        available -= available % BYTES_PER_MS
+        size = min(MAX_BYTES, available, budget - budget % BYTES_PER_MS)
+        if size >= self._chunk_bytes:
+            await self._send(session, size, size, is_end=False, reason="")
+            return
+        if available >= self._chunk_bytes:
+            await wait_until(self._clock, self.wake, session.due_at(session.sent_bytes + self._chunk_bytes))
+            return
+        idle_deadline = session.last_ok + IDLE_CLOSE_S
+        if now >= idle_deadline:
+            # The input stalled: close before the service's 6 s gap rule trips, with what little there is.
+            rest = len(self.backlog)
+            size = max(MIN_BYTES, rest + rest % 2)
+            await wait_until(self._clock, asyncio.Event(), session.due_at(session.sent_bytes + size))
+            await self._send(session, rest, size, is_end=True, reason="idle")
+            return
+        await wait_until(self._clock, self.wake, idle_deadline)
+
+    def _closing_reason(self) -> str:
+        if self._pausing:
+            return "paused"
+        if self.stop_reason is not None:
+            return self.stop_reason
+        return "input-ended"
+
+    def _open(self, reason: str) -> ServiceSession:
+        now = self._clock.monotonic()
+        offset_ms = self.backlog.head // BYTES_PER_MS
+        session = ServiceSession(
+            uuid=str(uuidlib.uuid4()),
+            index=self._index,
+            opened_at=now,
+            utc=int(self._clock.time()),
+            timeline=self._transcript.open_session(self._index, offset_ms),
+            last_ok=now,
+        )
+        self._index += 1
+        self.current = session
+        self._collector.current = (session.uuid, session.index)
+        self._emit(ServiceSessionOpened(session.uuid, session.index, offset_ms, reason))
+        return session
+
+    def _close(self, session: ServiceSession, reason: str, *, collect: bool) -> None:
+        self.current = None
+        self._collector.current = None
+        self._emit(ServiceSessionClosed(session.uuid, session.index, reason))
+        self._collector.track_closed(
+            session.uuid, session.index, self._options.end_timeout_s, collect=collect
+        )
+
+    async def _send(
+        self, session: ServiceSession, real: int, size: int, *, is_end: bool, reason: str
+    ) -> None:
+        """Deliver one packet of `real` queued bytes padded to `size`; handles retries and rollover."""
+        pieces = self.backlog.take(real)
+        data = b"".join(p.data for p in pieces)
+        data += bytes(size - len(data))
+        first_start = self._clock.monotonic()
+        self._on_packet(pieces, data)
+        if pieces:
+            self.sent_end = max(self.sent_end, pieces[-1].end)
+        request = UploadRequest(
+            session_uuid=session.uuid,
+            source=self._options.source,
+            target=self._options.target,
+            seq=session.seq,
+            utc=session.utc,
+            is_end=is_end,
+            data=data,
+            translate_time=self._options.translate_time,
+        )
+        try:
+            result, started, retries = await self._deliver(session, request)
+        except _Abandoned as abandoned:
+            self.backlog.push_front(pieces)
+            self._rollover(session, abandoned.error)
+            return
+        round_trip_ms = (self._clock.monotonic() - started) * 1000
+        service_ms = session.sent_bytes // BYTES_PER_MS
+        for piece in pieces:
+            session.timeline.add(service_ms, piece.start // BYTES_PER_MS)
+            service_ms += len(piece.data) // BYTES_PER_MS
+        session.seq += 1
+        session.sent_bytes += len(data)
+        session.last_ok = started
+        self._last_ok_any = started
+        self._failed_rollovers = 0
+        audio_start = pieces[0].start if pieces else self.backlog.head
+        self._emit(
+            ChunkSent(
+                seq=request.seq,
+                session_uuid=session.uuid,
+                audio_start_ms=audio_start // BYTES_PER_MS,
+                duration_ms=len(data) // BYTES_PER_MS,
+                size_bytes=len(data),
+                sent_at_ms=round((first_start - self._started_at) * 1000),
+                round_trip_ms=round(round_trip_ms, 3),
+                request_id=result.request_id,
+                retries=retries,
+                is_end=is_end,
+            )
+        )
+        for sentence in self._transcript.apply(session.index, result.sentences):
+            self._emit(SentenceRevised(sentence))
+        if is_end:
+            if self._pausing:
+                self._pausing = False
+            self._drain_until = None if self.stop_reason is None else self._drain_until
+            self._next_reason = "resume" if reason == "paused" else "reopen"
+            self._close(session, reason, collect=True)
+
+    async def _deliver(self, session: ServiceSession, request: UploadRequest) -> tuple[ApiResult, float, int]:
+        """One packet, retried while the gap rule allows; returns (result, good attempt's start, retries)."""
+        attempt = 0
+        while True:
+            await self._limits.acquire(self._action)
+            started = self._clock.monotonic()
+            if started - session.last_ok > GAP_GIVE_UP_S:
+                raise _Abandoned(NetworkError("no answer within the service's 6-second gap"))
+            call = (
+                self._service.sync(request)
+                if self._action == ACTION_SYNC
+                else self._service.recognize(request)
+            )
+            self.in_flight += 1
+            try:
+                result = await call_with_deadline(self._clock, call, session.last_ok + ATTEMPT_DEADLINE_S)
+                return result, started, attempt
+            except TimeoutError:
+                error: TsiError = NetworkError("no answer within the service's 6-second gap")
+            except TsiError as failure:
+                error = failure
+            finally:
+                self.in_flight -= 1
+            if not error.retryable:
+                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=True))
+                self._close(session, "failed", collect=False)
+                raise _Ended(Outcome("failed", exitcodes.SERVICE_REJECTED, f"{error.code}: {error.message}"))
+            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            if self._clock.monotonic() + delay - session.last_ok > GAP_GIVE_UP_S:
+                raise _Abandoned(error)
+            attempt += 1
+            self._emit(
+                RequestRetried(
+                    self._action, request.seq, attempt, error.code, error.message, round(delay * 1000)
+                )
+            )
+            await self._clock.sleep(delay)
+
+    def _rollover(self, session: ServiceSession, error: TsiError) -> None:
+        """Abandon a service session that could not recover in time; the next one resends its audio."""
+        self._failed_rollovers += 1
+        self._close(session, "abandoned", collect=False)
+        give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or (
+            self._clock.monotonic() - self._last_ok_any > UNREACHABLE_AFTER_S
+        )
+        if give_up:
+            self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
+            raise _Ended(
+                Outcome(
+                    "failed",
+                    exitcodes.SERVICE_UNREACHABLE,
+                    f"service unreachable: {error.code}: {error.message}",
+                )
+            )
+        self._next_reason = "rollover"
+
+
+def _exit_code(reason: str) -> int:
+    return {"interrupted": exitcodes.INTERRUPTED, "terminated": exitcodes.TERMINATED}.get(
+        reason, exitcodes.OK
+    )

@@ -1,0 +1,536 @@
+"""The interpreter app: live source and translation, the stream's health, and the user's commands.
+
+The session runs in a worker; its events go to a sink that only updates the UI-free `UiModel`. A timer
+(REFRESH_HZ) redraws the widgets whose part of the model changed, so redraws are coalesced however fast
+results arrive, and nothing is posted per packet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import ClassVar, Protocol
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.audio.source import AudioInputError
+from tongchuan_tui.pipeline.events import Event
+from tongchuan_tui.services import Services
+from tongchuan_tui.ui.advice import Advice, advice_for_end, advice_for_failure
+from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
+from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, TranscriptRows
+from tongchuan_tui.ui.screens.error import ErrorDialog
+from tongchuan_tui.ui.screens.help import HelpScreen
+from tongchuan_tui.ui.screens.pickers import device_picker, export_picker
+from tongchuan_tui.ui.text import format_elapsed
+from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
+from tongchuan_tui.ui.widgets.stats import StatsPane
+from tongchuan_tui.ui.widgets.transcript import (
+    ROLE_INTERLEAVED,
+    ROLE_LARGE,
+    ROLE_SOURCE,
+    ROLE_TARGET,
+    TranscriptPane,
+)
+
+log = logging.getLogger(__name__)
+
+REFRESH_HZ = 20
+"""Redraws per second at most."""
+LAYOUTS = ("side", "stacked", "interleaved", "translation")
+NARROW_COLUMNS = 100
+"""Below this width the automatic layout stacks the panes."""
+STATS_COLUMNS = 120
+"""From this width the stats pane is shown at start."""
+CLOSER_TIMEOUT_S = 10.0
+"""How long one closer (client session, emulator) may take before quitting goes on without it."""
+SESSION_GROUP = "session"
+
+
+class UiSettings(Protocol):
+    """The settings the UI reads (config.Settings has them)."""
+
+    @property
+    def layout(self) -> str: ...
+
+    @property
+    def final_only(self) -> bool: ...
+
+
+class InterpreterApp(App[int]):
+    """Shows a `SessionLike`'s transcript and health, and turns keys into session commands."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tongchuan-tui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("m", "mark", "Mark"),
+        Binding("d", "pick_device", "Device"),
+        Binding("e", "export", "Export"),
+        Binding("l", "cycle_layout", "Layout"),
+        Binding("p", "toggle_final_only", "Final only"),
+        Binding("s", "toggle_stats", "Stats"),
+        Binding("end", "live", "Live", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit_gracefully", "Quit"),
+        Binding("ctrl+q,ctrl+c", "quit_gracefully", "Quit", show=False, priority=True),
+    ]
+    SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"toggle_pause", "mark", "pick_device", "export", "cycle_layout", "toggle_final_only", "toggle_stats", "live"}
+    )
+
+    def __init__(
+        self,
+        settings: UiSettings,
+        services: Services,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sentence_limit: int = DEFAULT_SENTENCE_LIMIT,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.model = UiModel(clock=clock, sentence_limit=sentence_limit)
+        self.rows = TranscriptRows()
+        self.layout_choice = settings.layout if settings.layout in LAYOUTS else "auto"
+        self.final_only = bool(settings.final_only)
+        self.following = True
+        self.stats_visible: bool | None = None
+        """None until mounted: then shown by default on wide terminals."""
+        self.quitting = False
+        self.pause_requested = False
+        self._applied_layout = ""
+        self._drawn_generation = -1
+        self._drawn_clipping = False
+        self._dialog_shown = False
+        self._end_handled = False
+        self._session_worker: Worker[int] | None = None
+        self._session_error = False
+        self._finishing = False
+        self._draw_failed = False
+
+    # -- building ----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SessionHeader(self._header_info(), id="header")
+        with Horizontal(id="body"):
+            with Container(id="panes"):
+                yield TranscriptPane(ROLE_SOURCE, id="source-pane")
+                yield TranscriptPane(ROLE_TARGET, id="target-pane")
+            yield StatsPane(id="stats")
+        yield LiveStatus(self._status_info(), id="status")
+        yield Footer()
+
+    @property
+    def source_pane(self) -> TranscriptPane:
+        return self.query_one("#source-pane", TranscriptPane)
+
+    @property
+    def target_pane(self) -> TranscriptPane:
+        return self.query_one("#target-pane", TranscriptPane)
+
+    def on_mount(self) -> None:
+        for pane in (self.source_pane, self.target_pane):
+            pane.scrolled_callback = self._pane_scrolled
+        self.source_pane.border_title = f"source · {self.services.source_lang}"
+        self.target_pane.border_title = f"translation · {self.services.target_lang}"
+        self.stats_visible = self.size.width >= STATS_COLUMNS
+        self.query_one(StatsPane).display = self.stats_visible
+        self._apply_layout()
+        self.source_pane.focus()
+        # The sink is registered before the session starts so that no event (SessionStarted first) is missed.
+        self.services.session.add_sink(self._sink)
+        self._session_worker = self.run_worker(
+            self._run_session(), name="session", group=SESSION_GROUP, exclusive=True, exit_on_error=False
+        )
+        self.set_interval(1 / REFRESH_HZ, self._tick, name="redraw")
+
+    def _sink(self, event: Event) -> None:
+        """The session's sink: runs on the event loop for every event; only updates the model."""
+        self.model.apply(event)
+
+    async def _run_session(self) -> int:
+        return await self.services.session.run()
+
+    # -- the one place session failures are handled -----------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != SESSION_GROUP:
+            return
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            log.error("the session failed", exc_info=error)
+            self._session_error = True
+            if not self._dialog_shown:
+                name = type(error).__name__ if error is not None else "error"
+                self._show_dialog(
+                    Advice(
+                        title="The session stopped unexpectedly",
+                        message=f"{name}: {str(error).splitlines()[0] if str(error) else 'no details'}",
+                        action="Details are in the log file. The transcript so far is kept.",
+                    )
+                )
+            if self.quitting:
+                self._start_finish()
+        elif event.state == WorkerState.SUCCESS and self.quitting:
+            self._start_finish()
+
+    # -- redraw timer ------------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        try:
+            self.refresh_view()
+        except Exception:
+            # A drawing bug must not take the session down with it; log it once, keep interpreting.
+            if not self._draw_failed:
+                log.exception("redrawing the UI failed")
+                self._draw_failed = True
+
+    def refresh_view(self) -> None:
+        """Redraw what changed in the model since the last call (the timer calls this ~20 times a second)."""
+        model = self.model
+        self.query_one(SessionHeader).set_info(self._header_info())
+        self._relayout()
+        clipping = model.clipping()
+        if self.stats_visible and (model.generation != self._drawn_generation or clipping != self._drawn_clipping):
+            self.query_one(StatsPane).show(model)
+            self._drawn_generation = model.generation
+            self._drawn_clipping = clipping
+        self.query_one(LiveStatus).set_info(self._status_info())
+        for notice in model.take_notices():
+            self.notify(notice.text, severity=notice.severity, markup=False)  # type: ignore[arg-type]
+        if model.fatal is not None and not self._dialog_shown:
+            self._show_dialog(advice_for_failure(model.fatal))
+        if model.ended is not None and not self._end_handled:
+            self._end_handled = True
+            ended = model.ended
+            if self.quitting or ended.reason in ("interrupted", "terminated"):
+                self.quitting = True
+                self._start_finish()
+            elif ended.exit_code != exitcodes.OK and not self._dialog_shown:
+                self._show_dialog(advice_for_end(ended))
+
+    def _header_info(self) -> HeaderInfo:
+        services = self.services
+        state = self.model.state
+        if self.quitting and state != STATE_ENDED:
+            state = "stopping"
+        return HeaderInfo(
+            source=services.source_lang,
+            target=services.target_lang,
+            input=self.model.input_description or services.input_description,
+            endpoint_host=services.endpoint_host,
+            emulated=services.emulated,
+            replay=services.replay,
+            state=state,
+            elapsed=format_elapsed(self.model.elapsed_s()),
+        )
+
+    def _status_info(self) -> StatusInfo:
+        return StatusInfo(
+            following=self.following,
+            layout=self.resolved_layout(),
+            final_only=self.final_only,
+            sentences=len(self.model.transcript),
+            marks=self.model.marks,
+        )
+
+    def _show_dialog(self, advice: Advice) -> None:
+        self._dialog_shown = True
+        self.push_screen(ErrorDialog(advice))
+
+    # -- layout ------------------------------------------------------------------------------------------
+
+    def resolved_layout(self) -> str:
+        """The layout in use: the chosen one, or for `auto` side by side unless the terminal is narrow."""
+        if self.layout_choice in LAYOUTS:
+            return self.layout_choice
+        return "side" if self.size.width >= NARROW_COLUMNS else "stacked"
+
+    def _apply_layout(self) -> None:
+        layout = self.resolved_layout()
+        if layout == self._applied_layout:
+            return
+        self._applied_layout = layout
+        panes = self.query_one("#panes")
+        panes.set_classes(layout)
+        source, target = self.source_pane, self.target_pane
+        source.role = {"interleaved": ROLE_INTERLEAVED, "translation": ROLE_LARGE}.get(layout, ROLE_SOURCE)
+        target.show_time = layout == "stacked"
+        if layout == "translation":
+            source.border_title = f"translation · {self.services.target_lang}"
+        elif layout == "interleaved":
+            source.border_title = f"{self.services.source_lang} / {self.services.target_lang}"
+        else:
+            source.border_title = f"source · {self.services.source_lang}"
+        if target.has_focus and not target.display:
+            source.focus()
+        self.rows.signature = ()
+        self.following = True
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _visible_panes(self) -> list[TranscriptPane]:
+        if self.resolved_layout() in ("side", "stacked"):
+            return [self.source_pane, self.target_pane]
+        return [self.source_pane]
+
+    def _relayout(self) -> None:
+        self._apply_layout()
+        layout = self.resolved_layout()
+        source, target = self.source_pane, self.target_pane
+        if layout in ("side", "stacked"):
+            kind, source_width, target_width = KIND_ALIGNED, source.text_width(), target.text_width()
+        else:
+            kind = KIND_INTERLEAVED if layout == "interleaved" else KIND_LARGE
+            source_width = target_width = source.text_width()
+        transcript = self.model.transcript
+        signature = (transcript.generation, kind, source_width, target_width, self.final_only, source.size)
+        if signature == self.rows.signature:
+            return
+        self.rows.rebuild(
+            transcript.sentences(),
+            kind=kind,
+            source_width=source_width,
+            target_width=target_width,
+            final_only=self.final_only,
+            signature=signature,
+        )
+        for pane in self._visible_panes():
+            pane.show_rows(self.rows, follow=self.following)
+
+    def _pane_scrolled(self, pane: TranscriptPane, y: int) -> None:
+        """Keep aligned panes in step, and stop following the tail when the user scrolls away from it."""
+        for other in self._visible_panes():
+            if other is not pane and round(other.scroll_y) != y:
+                other.syncing = True
+                try:
+                    other.scroll_y = y
+                finally:
+                    other.syncing = False
+        following = pane.at_tail()
+        if following != self.following:
+            self.following = following
+            self.query_one(LiveStatus).set_info(self._status_info())
+
+    # -- actions -----------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Behind a dialog, keys must not reach the session (an `m` in the device list is not a mark).
+        if action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
+    def _session_over(self) -> bool:
+        if self.model.state == STATE_ENDED or self.quitting:
+            self.notify("The session has ended.", severity="warning")
+            return True
+        return False
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the session."""
+        if self._session_over():
+            return
+        if self.pause_requested:
+            self.pause_requested = False
+            self.services.session.resume()
+            self.notify("Resuming on a new service session…")
+        else:
+            self.pause_requested = True
+            self.services.session.pause()
+            self.notify("Paused — space resumes.")
+
+    def action_mark(self) -> None:
+        """Mark this moment in the journal (the session confirms with MarkAdded)."""
+        if self._session_over():
+            return
+        self.services.session.mark(f"mark {self.model.marks + 1}")
+
+    def action_pick_device(self) -> None:
+        """Choose another capture device and switch to it live."""
+        if self.services.list_devices is None or self.services.switch_device is None:
+            what = self.model.input_description or self.services.input_description
+            self.notify(f"Switching devices is not available for this input ({what}).", severity="warning")
+            return
+        if self._session_over():
+            return
+        self.run_worker(self._pick_device(), group="device", exclusive=True, exit_on_error=False)
+
+    async def _pick_device(self) -> None:
+        list_devices, switch_device = self.services.list_devices, self.services.switch_device
+        assert list_devices is not None and switch_device is not None
+        try:
+            devices = await asyncio.to_thread(list_devices)
+        except Exception as error:
+            log.warning("listing capture devices failed: %s", error)
+            self.notify(f"Cannot list devices: {error}", severity="error", markup=False)
+            return
+        if not devices:
+            self.notify("No capture devices found.", severity="warning")
+            return
+        choice = await self.push_screen_wait(device_picker(devices, self.model.input_description))
+        if choice is None:
+            return
+        try:
+            await switch_device(choice)
+        except AudioInputError as error:
+            self.notify(str(error), title="Input not switched", severity="error", markup=False)
+        except Exception:
+            log.exception("switching the input to %s failed", choice)
+            self.notify("Could not switch the input (details in the log file).", severity="error")
+
+    def action_export(self) -> None:
+        """Export the session's journal in a chosen format."""
+        if self.services.export is None:
+            self.notify("Export is not available: this session has no journal.", severity="warning")
+            return
+        self.run_worker(self._export(), group="export", exclusive=True, exit_on_error=False)
+
+    async def _export(self) -> None:
+        export = self.services.export
+        assert export is not None
+        fmt = await self.push_screen_wait(export_picker())
+        if fmt is None:
+            return
+        try:
+            path = await asyncio.to_thread(export, fmt, None)
+        except Exception as error:
+            log.warning("export to %s failed: %s", fmt, error)
+            self.notify(f"Export failed: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Exported to {path}", title="Export", timeout=10, markup=False)
+
+    def action_cycle_layout(self) -> None:
+        """Side by side → stacked → interleaved → translation only → side by side."""
+        current = self.resolved_layout()
+        self.layout_choice = LAYOUTS[(LAYOUTS.index(current) + 1) % len(LAYOUTS)]
+        self._apply_layout()
+        self._relayout()
+        self.query_one(LiveStatus).set_info(self._status_info())
+
+    def action_toggle_final_only(self) -> None:
+        """Show translations only once final, or live."""
+        self.final_only = not self.final_only
+        self._relayout()
+        self.query_one(LiveStatus).set_info(self._status_info())
+        self.notify("Translations appear once final." if self.final_only else "Translations appear live.")
+
+    def action_toggle_stats(self) -> None:
+        """Show or hide the stats pane."""
+        self.stats_visible = not self.stats_visible
+        stats = self.query_one(StatsPane)
+        stats.display = self.stats_visible
+        if self.stats_visible:
+            stats.show(self.model)
+
+    def action_live(self) -> None:
+        """Back to the live tail."""
+        self.following = True
+        for pane in self._visible_panes():
+            pane.scroll_to_tail()
+        self.query_one(LiveStatus).set_info(self._status_info())
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- quitting ----------------------------------------------------------------------------------------
+
+    def action_quit_gracefully(self) -> None:
+        """First press: stop (final IsEnd, last results), then exit. Second press: exit now."""
+        if self.quitting:
+            self._force_exit()
+            return
+        self.quitting = True
+        if self._session_finished():
+            self._start_finish()
+            return
+        self.services.session.stop("stopped")
+        self.notify("Stopping: collecting the last results… (q again forces)")
+
+    def _session_finished(self) -> bool:
+        worker = self._session_worker
+        return self.model.ended is not None or worker is None or worker.is_finished
+
+    def _exit_code(self) -> int:
+        worker = self._session_worker
+        if worker is not None and worker.state == WorkerState.SUCCESS and isinstance(worker.result, int):
+            return worker.result
+        if self._session_error:
+            return exitcodes.UNEXPECTED
+        if self.model.ended is not None:
+            return self.model.ended.exit_code
+        return exitcodes.INTERRUPTED
+
+    def _start_finish(self) -> None:
+        if not self._finishing:
+            self._finishing = True
+            self.run_worker(self._finish(), group="finish", exit_on_error=False)
+
+    async def _finish(self) -> None:
+        """Wait for the session to return, run the closers, and exit with the session's code."""
+        worker = self._session_worker
+        if worker is not None and not worker.is_finished:
+            try:
+                await asyncio.wait_for(worker.wait(), CLOSER_TIMEOUT_S)
+            except (TimeoutError, WorkerFailed, WorkerCancelled):
+                pass
+        for closer in self.services.closers:
+            try:
+                await asyncio.wait_for(closer(), CLOSER_TIMEOUT_S)
+            except Exception:
+                log.exception("closing a service failed")
+        code = self._exit_code()
+        self.exit(result=code, return_code=code)
+
+    def _force_exit(self) -> None:
+        code = self._exit_code() if self._session_finished() else exitcodes.INTERRUPTED
+        log.warning("forced exit before the session finished")
+        self.exit(result=code, return_code=code)
+
+    # -- command palette and unexpected errors -----------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Pause / resume", "Pause or resume interpreting (space)", self.action_toggle_pause)
+        yield SystemCommand("Mark", "Mark this moment in the journal (m)", self.action_mark)
+        yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
+        yield SystemCommand("Export", "Export the transcript (e)", self.action_export)
+        yield SystemCommand("Cycle layout", "Side by side, stacked, interleaved, translation (l)",
+                            self.action_cycle_layout)
+        yield SystemCommand("Final translations only", "Toggle live/final translations (p)",
+                            self.action_toggle_final_only)
+        yield SystemCommand("Stats", "Show or hide the stats pane (s)", self.action_toggle_stats)
+        yield SystemCommand("Back to live", "Follow the newest sentences (End)", self.action_live)
+        yield SystemCommand("Help", "Show the keys (?)", self.action_help)
+        yield SystemCommand("Quit", "Stop gracefully and exit (q)", self.action_quit_gracefully)
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield command
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a full traceback on exit; log it instead and leave one line on stderr.
+        # (Under a test pilot keep Textual's behaviour so the test sees the exception.)
+        log.error("unexpected error in the UI", exc_info=error)
+        if self.is_headless:
+            super()._handle_exception(error)
+            return
+        self._return_code = exitcodes.UNEXPECTED
+        self.panic(f"tongchuan-tui: unexpected error in the UI ({type(error).__name__}); see the log file")
+
+
+def make_app(settings: UiSettings, services: Services, *, clock: Callable[[], float] = time.monotonic) -> InterpreterApp:
+    """The Textual app for a session. Run it with `app.run()`; the exit code is `app.return_code`.
+
+    `clock` (seconds, monotonic) times the elapsed display and warning hold times; tests freeze it.
+    """
+    return InterpreterApp(settings, services, clock=clock)

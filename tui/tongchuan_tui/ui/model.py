@@ -1,0 +1,235 @@
+"""The UI's state without Textual: the session sink updates it, a timer draws from it.
+
+The sink runs on the event loop for every event (some arrive many times a second), so applying an event
+only updates plain fields and bumps a generation counter; widgets redraw when a counter moved.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tongchuan_tui.pipeline.events import (
+    AudioDropped,
+    Event,
+    InputChanged,
+    LevelMeasured,
+    MarkAdded,
+    Paused,
+    RequestFailed,
+    RequestRetried,
+    Resumed,
+    Sentence,
+    SentenceRevised,
+    ServiceSessionOpened,
+    SessionEnded,
+    SessionStarted,
+    StatsSnapshot,
+    StatsUpdated,
+    WarningRaised,
+)
+from tongchuan_tui.ui.text import format_timestamp
+
+DEFAULT_SENTENCE_LIMIT = 2000
+"""Sentences kept on screen; the journal keeps everything."""
+CLIP_HOLD_S = 2.0
+"""How long a clipping warning stays up after the last clipped block, so it can be read."""
+SILENCE_WARNING_MS = 10_000
+"""Silence longer than this is worth a warning (muted mic, wrong device)."""
+NOTICE_INTERVAL_S = 5.0
+"""At most one notification per kind of trouble in this interval; the rest are counted into it."""
+
+STATE_STARTING = "starting"
+STATE_LIVE = "live"
+STATE_PAUSED = "paused"
+STATE_ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification to show once."""
+
+    text: str
+    severity: str = "information"
+    """Textual's severities: information, warning, error."""
+
+
+class TranscriptModel:
+    """The newest sentences in order of first appearance, each at its highest revision, bounded."""
+
+    def __init__(self, limit: int = DEFAULT_SENTENCE_LIMIT) -> None:
+        self.limit = max(1, limit)
+        self._sentences: OrderedDict[str, Sentence] = OrderedDict()
+        self.generation = 0
+        """Bumped on every visible change."""
+        self.evicted = 0
+
+    def revise(self, sentence: Sentence) -> bool:
+        """Take a new revision; returns whether anything changed (stale and repeated revisions do not)."""
+        current = self._sentences.get(sentence.key)
+        if current is not None:
+            if sentence == current or sentence.se_ver < current.se_ver or (current.final and not sentence.final):
+                return False
+            self._sentences[sentence.key] = sentence
+        else:
+            self._sentences[sentence.key] = sentence
+            while len(self._sentences) > self.limit:
+                self._sentences.popitem(last=False)
+                self.evicted += 1
+        self.generation += 1
+        return True
+
+    def sentences(self) -> list[Sentence]:
+        """The sentences kept, oldest first."""
+        return list(self._sentences.values())
+
+    def __len__(self) -> int:
+        return len(self._sentences)
+
+
+class _Pending:
+    """Notifications of one kind waiting for their interval to pass."""
+
+    __slots__ = ("count", "severity", "text")
+
+    def __init__(self, text: str, severity: str) -> None:
+        self.text = text
+        self.severity = severity
+        self.count = 1
+
+
+class UiModel:
+    """Everything the screen shows about a session, updated by `apply` (the session's sink)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        sentence_limit: int = DEFAULT_SENTENCE_LIMIT,
+        notice_interval_s: float = NOTICE_INTERVAL_S,
+    ) -> None:
+        self.clock = clock
+        self.transcript = TranscriptModel(sentence_limit)
+        self.generation = 0
+        """Bumped when anything but the transcript changes (header, stats, level)."""
+        self.started: SessionStarted | None = None
+        self.ended: SessionEnded | None = None
+        self.fatal: RequestFailed | None = None
+        """The first final failure: the session cannot go on."""
+        self.stats = StatsSnapshot()
+        self.level: LevelMeasured | None = None
+        self.input_description: str | None = None
+        self.paused = False
+        self.marks = 0
+        self.service_sessions = 0
+        self._started_clock: float | None = None
+        self._ended_clock: float | None = None
+        self._clipped_at: float | None = None
+        self._notice_interval_s = notice_interval_s
+        self._ready: list[Notice] = []
+        self._pending: dict[str, _Pending] = {}
+        self._last_notice_at: dict[str, float] = {}
+
+    # -- applying events -------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Take one event from the session; cheap, never touches the screen."""
+        if isinstance(event, SentenceRevised):
+            self.transcript.revise(event.sentence)
+            return
+        self.generation += 1
+        if isinstance(event, LevelMeasured):
+            self.level = event
+            if event.clipped:
+                self._clipped_at = self.clock()
+        elif isinstance(event, StatsUpdated):
+            self.stats = event.stats
+        elif isinstance(event, SessionStarted):
+            self.started = event
+            self.input_description = event.input
+            self._started_clock = self.clock()
+        elif isinstance(event, ServiceSessionOpened):
+            self.service_sessions = max(self.service_sessions, event.index + 1)
+        elif isinstance(event, Paused):
+            self.paused = True
+        elif isinstance(event, Resumed):
+            self.paused = False
+        elif isinstance(event, MarkAdded):
+            self.marks += 1
+            label = f" “{event.label}”" if event.label else ""
+            self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}"))
+        elif isinstance(event, InputChanged):
+            self.input_description = event.input
+            self._ready.append(Notice(f"Input is now {event.input}"))
+        elif isinstance(event, RequestRetried):
+            self._limited(
+                f"retry:{event.code}",
+                f"{event.action}: {event.code} — retrying ({event.message})",
+                "warning",
+            )
+        elif isinstance(event, RequestFailed):
+            if event.final:
+                if self.fatal is None:
+                    self.fatal = event
+            else:
+                self._limited(f"failed:{event.code}", f"{event.action} failed: {event.code}", "warning")
+        elif isinstance(event, AudioDropped):
+            self._limited("dropped", f"Audio dropped: {event.reason}", "warning")
+        elif isinstance(event, WarningRaised):
+            self._limited(f"warning:{event.code}", event.message, "warning")
+        elif isinstance(event, SessionEnded):
+            self.ended = event
+            self._ended_clock = self.clock()
+            if event.exit_code == 0 and event.reason == "input-ended":
+                self._ready.append(Notice("The input has ended — press q to quit"))
+
+    def _limited(self, key: str, text: str, severity: str) -> None:
+        """Queue a notification of a kind that may repeat fast; `take_notices` rate-limits it."""
+        pending = self._pending.get(key)
+        if pending is None:
+            self._pending[key] = _Pending(text, severity)
+        else:
+            pending.text = text
+            pending.count += 1
+
+    def take_notices(self) -> list[Notice]:
+        """The notifications due now, each kind at most once per interval (repeats counted in)."""
+        now = self.clock()
+        due = self._ready
+        self._ready = []
+        for key in list(self._pending):
+            last = self._last_notice_at.get(key)
+            if last is not None and now - last < self._notice_interval_s:
+                continue
+            pending = self._pending.pop(key)
+            suffix = f" (×{pending.count})" if pending.count > 1 else ""
+            due.append(Notice(pending.text + suffix, pending.severity))
+            self._last_notice_at[key] = now
+        return due
+
+    # -- derived state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """starting, live, paused or ended."""
+        if self.ended is not None:
+            return STATE_ENDED
+        if self.started is None:
+            return STATE_STARTING
+        return STATE_PAUSED if self.paused else STATE_LIVE
+
+    def elapsed_s(self) -> float:
+        """Wall time since the session started (frozen once it ended)."""
+        if self._started_clock is None:
+            return 0.0
+        end = self._ended_clock if self._ended_clock is not None else self.clock()
+        return max(0.0, end - self._started_clock)
+
+    def clipping(self) -> bool:
+        """Whether the input clipped recently."""
+        return self._clipped_at is not None and self.clock() - self._clipped_at < CLIP_HOLD_S
+
+    def long_silence(self) -> bool:
+        """Whether the input has been silent long enough to suspect a muted or wrong device."""
+        return self.level is not None and self.level.silent_for_ms >= SILENCE_WARNING_MS

@@ -1,0 +1,1 @@
+"""Modal screens over the transcript: help, device picker, export format, error dialog."""

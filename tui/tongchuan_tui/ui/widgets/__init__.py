@@ -1,0 +1,1 @@
+"""The interpreter's widgets: transcript panes, the stats pane with its level meter, header and status line."""
