@@ -40,7 +40,7 @@ def speech_pcm(seconds: float) -> bytes:
 
 
 class LiveSource:
-    """A microphone stand-in: a thread hands over 20 ms frames in real time, noting when each was ready.
+    """A microphone stand-in: a thread hands over frames in real time, noting when each was ready.
 
     `available_at(audio_ms)` is the monotonic time at which the sample just before `audio_ms` was handed to
     asyncio, i.e. the earliest moment a client could send a packet ending there.
@@ -48,15 +48,16 @@ class LiveSource:
 
     live = True
 
-    def __init__(self, pcm: bytes, description: str = "bench:live") -> None:
+    def __init__(self, pcm: bytes, *, frame_ms: int = FRAME_MS, description: str = "bench:live") -> None:
         self.description = description
         self._pcm = pcm
-        self._frame_bytes = FRAME_MS * BYTES_PER_MS
+        self.frame_ms = frame_ms
+        self._frame_bytes = frame_ms * BYTES_PER_MS
         self._stop = threading.Event()
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._thread: threading.Thread | None = None
         self.handed_at: list[float] = []
-        """Monotonic hand-over time of frame i (audio [i*20, (i+1)*20) ms)."""
+        """Monotonic hand-over time of frame i (audio [i*frame_ms, (i+1)*frame_ms) ms)."""
         self.thread_cpu_s = 0.0
         self.started_at = 0.0
 
@@ -71,7 +72,7 @@ class LiveSource:
         self.started_at = t0 = time.monotonic()
         frames = [self._pcm[i : i + self._frame_bytes] for i in range(0, len(self._pcm), self._frame_bytes)]
         for index, frame in enumerate(frames):
-            due = t0 + (index + 1) * FRAME_MS / 1000
+            due = t0 + (index + 1) * self.frame_ms / 1000
             # Sleep until the frame's last sample "has been captured", as a sound card would deliver it.
             while (delay := due - time.monotonic()) > 0:
                 if self._stop.wait(delay):
@@ -96,7 +97,7 @@ class LiveSource:
 
     def available_at(self, audio_ms: int) -> float | None:
         """When the sample ending at `audio_ms` was available, or None if it never was."""
-        index = (audio_ms - 1) // FRAME_MS
+        index = (audio_ms - 1) // self.frame_ms
         return self.handed_at[index] if 0 <= index < len(self.handed_at) else None
 
 

@@ -21,7 +21,7 @@ from tongchuan_tui.audio.format import MIN_PACKET_MS, ms_to_bytes
 
 @dataclass
 class BaselineRun:
-    """What the baseline did: per packet, when it went out and when its answer came back (monotonic s)."""
+    """What the baseline did: per packet, when it hit the wire and when its answer came (monotonic s)."""
 
     chunk_ms: int
     started_at: float
@@ -33,8 +33,11 @@ class BaselineRun:
     sentences: int = 0
 
 
-def _post(host: str, port: int, secret_id: str, secret_key: str, body: bytes) -> dict[str, object]:
-    """One signed TongChuanSync POST on a fresh connection, as `requests.post` without a session does."""
+def _post(
+    host: str, port: int, secret_id: str, secret_key: str, body: bytes
+) -> tuple[dict[str, object], float]:
+    """One signed TongChuanSync POST on a fresh connection, as `requests.post` without a session does;
+    returns the answer and when the request had been written to the socket."""
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -54,11 +57,12 @@ def _post(host: str, port: int, secret_id: str, secret_key: str, body: bytes) ->
     conn = http.client.HTTPConnection(host, port, timeout=10)
     try:
         conn.request("POST", "/", body=body, headers=headers)
+        wire_at = time.monotonic()
         data = conn.getresponse().read()
     finally:
         conn.close()
     parsed: dict[str, object] = json.loads(data)["Response"]
-    return parsed
+    return parsed, wire_at
 
 
 def run_baseline(
@@ -89,12 +93,12 @@ def run_baseline(
             translate_time=1,
         )
         body = json.dumps(request.to_json()).encode()
-        run.sent_at.append(time.monotonic())
         try:
-            response = _post(host, port, secret_id, secret_key, body)
+            response, wire_at = _post(host, port, secret_id, secret_key, body)
         except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
             run.errors.append(f"{type(exc).__name__}: {exc}")
-            response = {}
+            response, wire_at = {}, time.monotonic()
+        run.sent_at.append(wire_at)
         run.answered_at.append(time.monotonic())
         run.audio_end_ms.append(audio_ms)
         if "Error" in response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import resource
 import time
@@ -72,3 +73,18 @@ def fmt(value: float, digits: int = 1) -> str:
     if math.isnan(value):
         return "–"
     return f"{value:.{digits}f}"
+
+
+class LoopLag:
+    """How late the event loop wakes a short sleeper: a stall of the loop delays every packet as much."""
+
+    def __init__(self, period_s: float = 0.005) -> None:
+        self.period_s = period_s
+        self.lags_ms: list[float] = []
+
+    async def run(self) -> None:
+        """Sample until cancelled."""
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(self.period_s)
+            self.lags_ms.append((time.perf_counter() - t - self.period_s) * 1000)

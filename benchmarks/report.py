@@ -110,3 +110,8 @@ def render(title: str, intro: Sequence[str], sections: Sequence[Section], caveat
     if caveats:
         out += ["## Caveats", "", *[f"- {c}" for c in caveats], ""]
     return "\n".join(out)
+
+
+def prose(text: str) -> str:
+    """A paragraph written wrapped in the source, as one markdown line."""
+    return " ".join(text.split())

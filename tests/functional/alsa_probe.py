@@ -35,7 +35,7 @@ async def capture(spec: str, seconds: float, out: Path) -> dict[str, object]:
             break
     elapsed = time.monotonic() - started
     await source.stop()
-    out.write_bytes(bytes(pcm))
+    await asyncio.to_thread(out.write_bytes, bytes(pcm))
     return {
         "description": source.description,
         "live": source.live,

@@ -1,7 +1,8 @@
-"""Audio fixtures for the audio-source tests: generated PCM, PyAV-encoded files, ALSA configs, a probe runner."""
+"""Audio-source test fixtures: generated PCM, PyAV-encoded files, ALSA configs, a probe runner."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -37,6 +38,7 @@ def encode_tone(
     samples = tone_samples(seconds, freq=freq, rate=rate)
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.audio.stream.AudioStream)
         block = 1024
         for start in range(0, len(samples), block):
             piece = samples[start : start + block]
@@ -66,7 +68,7 @@ def zero_crossings(pcm: bytes, *, skip_s: float = 0.1) -> float:
     values = samples_of(pcm)
     edge = int(skip_s * 16_000)
     middle = values[edge : len(values) - edge]
-    rising = sum(1 for a, b in zip(middle, middle[1:], strict=False) if a < 0 <= b)
+    rising = sum(1 for a, b in itertools.pairwise(middle) if a < 0 <= b)
     return rising / (len(middle) / 16_000)
 
 
@@ -88,7 +90,9 @@ def write_asoundrc(home: Path, infile: Path, *, name: str = "tctest", default: b
     return path
 
 
-def run_probe(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> dict[str, Any]:
+def run_probe(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> dict[str, Any]:
     """Run alsa_probe.py in a fresh process with HOME=`home` (ALSA caches its config per process)."""
     full_env = {**os.environ, "HOME": str(home), **(env or {})}
     done = subprocess.run(

@@ -109,7 +109,8 @@ def _no_devices_env(tmp_path: Path) -> dict[str, str]:
     # whose slave does not exist. (A config with no PCM at all makes PortAudio 19.6 abort in BuildDeviceList.)
     config = tmp_path / "alsa-unusable.conf"
     config.write_text(
-        'pcm.!default {\n  type file\n  slave.pcm "nosuchpcm"\n  file "/dev/null"\n  infile "/nonexistent.raw"\n}\n'
+        'pcm.!default {\n  type file\n  slave.pcm "nosuchpcm"\n'
+        '  file "/dev/null"\n  infile "/nonexistent.raw"\n}\n'
     )
     return {"ALSA_CONFIG_PATH": str(config)}
 

@@ -38,7 +38,9 @@ class WallClock:
         self.now += seconds
 
 
-def started(settings: dict[str, Any] | None = None, *, source: str = "zh", target: str = "en") -> SessionStarted:
+def started(
+    settings: dict[str, Any] | None = None, *, source: str = "zh", target: str = "en"
+) -> SessionStarted:
     """A SessionStarted for a file input against the emulator."""
     return SessionStarted(
         started_at_utc=1_764_060_113.25,
@@ -103,10 +105,12 @@ def session_events(sentences: int = 3, *, end: bool = True) -> list[tuple[float,
         for k in range(3):
             timeline.append((base + k * 0.2, chunk(seq)))
             seq += 1
-        timeline.append((base + 0.7, SentenceRevised(sentence(n, 1, final=False, target=f"This is"))))
+        timeline.append((base + 0.7, SentenceRevised(sentence(n, 1, final=False, target="This is"))))
         timeline.append((base + 1.4, SentenceRevised(sentence(n, 2, final=False))))
         timeline.append((base + 2.1, SentenceRevised(sentence(n, 3, final=True))))
-        timeline.append((base + 2.2, StatsUpdated(StatsSnapshot(requests_ok=seq, rtt_recent_ms=(40.0, 42.5)))))
+        timeline.append(
+            (base + 2.2, StatsUpdated(StatsSnapshot(requests_ok=seq, rtt_recent_ms=(40.0, 42.5))))
+        )
     timeline.append((sentences * 3.0 - 1.0, MarkAdded(at_ms=sentences * 3000 - 1000, label="applause")))
     timeline.append(
         (sentences * 3.0 - 0.5, RequestFailed("TongChuanSync", seq, "InternalError", "boom", final=False))

@@ -1,4 +1,4 @@
-"""The client's endpoint validation and its mapping of answers to domain errors, against a scripted local server."""
+"""The client's endpoint validation and its mapping of answers to domain errors, against a scripted server."""
 
 from __future__ import annotations
 
@@ -64,6 +64,10 @@ def answer(body: object, status: int = 200, headers: dict[str, str] | None = Non
         return web.json_response(body, status=status, headers=headers)
 
     return handler
+
+
+def api_error(code: str) -> dict[str, object]:
+    return {"Response": {"Error": {"Code": code, "Message": "x"}, "RequestId": "r"}}
 
 
 def upload(seq: int = 0) -> UploadRequest:
@@ -163,8 +167,11 @@ async def test_one_session_serves_every_request(server: Scripted) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "error", "retryable"),
     [
-        ({"Response": {"Error": {"Code": "InvalidParameter", "Message": "bad"}, "RequestId": "r"}}, 200, ApiError, False),
-        ({"Response": {"Error": {"Code": "RequestLimitExceeded", "Message": "slow"}, "RequestId": "r"}}, 200, ApiError, True),
+        (api_error("InvalidParameter"), 200, ApiError, False),
+        (api_error("RequestLimitExceeded"), 200, ApiError, True),
+        (api_error("RequestLimitExceeded.UinLimitExceeded"), 200, ApiError, True),
+        (api_error("InternalError"), 200, ApiError, True),
+        (api_error("AuthFailure.SignatureFailure"), 200, ApiError, False),
         ({"oops": 1}, 200, ProtocolError, False),
         ([1, 2], 200, ProtocolError, False),
         ({"Response": {"List": [{"SeVer": 1}], "RequestId": "r"}}, 200, ProtocolError, False),
@@ -210,11 +217,12 @@ async def test_api_error_keeps_code_message_and_request_id(server: Scripted) -> 
 SERVER_NOW = 1_764_000_000
 
 
-def skew_checking(send_date: bool = True) -> Handler:
+def skew_checking(date_header: bool = True) -> Handler:
     """Like the service: SignatureExpire when X-TC-Timestamp is more than 300 s off the server's clock."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        headers = {"Date": formatdate(SERVER_NOW, usegmt=True)} if send_date else {}
+        # aiohttp adds a Date of its own when there is none; an unparseable one stands for "no usable Date".
+        headers = {"Date": formatdate(SERVER_NOW, usegmt=True) if date_header else "soon"}
         if abs(int(request.headers["X-TC-Timestamp"]) - SERVER_NOW) > 300:
             error = {"Code": "AuthFailure.SignatureExpire", "Message": "signature expired"}
             return web.json_response({"Response": {"Error": error, "RequestId": "r-x"}}, headers=headers)
@@ -236,8 +244,8 @@ async def test_skewed_clock_is_corrected_from_the_date_header_once(server: Scrip
     assert len(timestamps) == 3, "the corrected clock must be kept for later requests"
 
 
-async def test_signature_expire_without_a_date_header_is_final(server: Scripted) -> None:
-    server.handler = skew_checking(send_date=False)
+async def test_signature_expire_without_a_usable_date_header_is_final(server: Scripted) -> None:
+    server.handler = skew_checking(date_header=False)
     async with TsiClient(CREDS, endpoint=server.url, clock=lambda: SERVER_NOW + 600) as client:
         with pytest.raises(ApiError, match="SignatureExpire"):
             await client.sync(upload())

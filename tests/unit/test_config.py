@@ -261,7 +261,8 @@ def test_config_command_reads_the_context_and_reports_missing_credentials() -> N
     @click.group()
     @click.pass_context
     def cli(ctx: click.Context) -> None:
-        ctx.obj = {"settings": load_settings(env={}), "config_path": None}
+        loaded = load_settings(env={"TONGCHUAN_CHUNK_MS": "250"})
+        ctx.obj = {"settings": loaded.settings, "config_path": None, "loaded": loaded}
 
     cli.add_command(config_command)
     result = CliRunner().invoke(cli, ["config"])
@@ -269,6 +270,7 @@ def test_config_command_reads_the_context_and_reports_missing_credentials() -> N
     assert "# config file: none (" in result.output
     assert "# credentials: NOT FOUND: no Tencent Cloud credentials found" in result.output
     assert 'endpoint = "https://tsi.tencentcloudapi.com/"  # default' in result.output
+    assert "chunk_ms = 250  # env TONGCHUAN_CHUNK_MS" in result.output
 
 
 def test_show_config_with_a_credentials_error() -> None:

@@ -66,7 +66,7 @@ def fail(message: str, code: int) -> None:
 )
 @click.option("--final-only", is_flag=True, default=None, help="UI: show translations only once final.")
 @click.pass_context
-def main(ctx: click.Context, **options: Any) -> None:
+def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
 
     With no subcommand, interprets INPUT (default: the microphone) in the UI, or headless with --plain or

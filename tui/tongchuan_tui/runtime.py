@@ -18,7 +18,8 @@ from tongchuan_tui import exitcodes
 from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
 from tongchuan_tui.config import Settings, sessions_dir, settings_for_display
-from tongchuan_tui.pipeline.events import Event, SessionEnded
+from tongchuan_tui.journal.recorder import RecordingError
+from tongchuan_tui.pipeline.events import Event, SessionEnded, WarningRaised
 from tongchuan_tui.services import Sink
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ class ManagedSession:
                 session = await self._build(stack)
             except AudioInputError as exc:
                 return self._end_before_start(exitcodes.BAD_INPUT, str(exc))
+            except RecordingError as exc:
+                return self._end_before_start(exitcodes.USAGE, f"--record-audio: {exc}")
             self._session = session
             if self._paused:
                 session.pause()
@@ -164,6 +167,18 @@ class ManagedSession:
         return exitcodes.UNEXPECTED  # pragma: no cover - the stack does not swallow exceptions
 
     # -- building ----------------------------------------------------------------------------------------
+
+    def _journal_failed(self, message: str) -> None:
+        # Reported at once where the user looks (stderr headless, a notification in the UI);
+        # interpretation goes on and the writer keeps retrying.
+        if self.plan.on_journal_error is not None:
+            self.plan.on_journal_error(message)
+        self._emit(WarningRaised(f"journal: {message}", code="journal"))
+
+    def _recording_failed(self, message: str) -> None:
+        if self.plan.on_journal_error is not None:
+            self.plan.on_journal_error(f"recording: {message}")
+        self._emit(WarningRaised(f"audio recording: {message}", code="recording"))
 
     def _end_before_start(self, code: int, message: str) -> int:
         event = SessionEnded(reason="failed" if code else "stopped", at_ms=0, exit_code=code, message=message)
@@ -218,15 +233,14 @@ class ManagedSession:
         if plan.journal_path is not None:
             from tongchuan_tui.journal.writer import JournalWriter
 
-            plan.journal_path.parent.mkdir(parents=True, exist_ok=True)
-            writer = JournalWriter(plan.journal_path, on_error=plan.on_journal_error)
+            writer = JournalWriter(plan.journal_path, on_error=self._journal_failed)
             stack.callback(writer.close)
             sinks.append(writer)
         audio_tap = None
         if plan.record_audio is not None:
             from tongchuan_tui.journal.recorder import AudioRecorder
 
-            recorder = AudioRecorder(plan.record_audio)
+            recorder = AudioRecorder(plan.record_audio, on_error=self._recording_failed)
             stack.callback(recorder.close)
             audio_tap = recorder
         options = SessionOptions(

@@ -57,6 +57,11 @@ class Endpoint:
     """host[:port] exactly as written in the URL, as the official SDK sends and signs it."""
 
     @property
+    def host(self) -> str:
+        """host[:port], for display (the same as `host_header`)."""
+        return self.host_header
+
+    @property
     def is_loopback(self) -> bool:
         """Whether the host is this machine (localhost, 127.0.0.0/8, ::1)."""
         if self.hostname == "localhost":
@@ -170,7 +175,11 @@ class TsiClient:
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout, headers={"User-Agent": f"tongchuan-tui/{_version}"}
+                timeout=self._timeout,
+                headers={"User-Agent": f"tongchuan-tui/{_version}"},
+                # HTTPS_PROXY and friends are honoured for the real service (as the official SDK does), but
+                # never for a loopback emulator, which a stray proxy setting would otherwise break.
+                trust_env=not self._endpoint.is_loopback,
             )
         return self._session
 
@@ -251,6 +260,7 @@ class TsiClient:
             try:
                 return _parse(status, reason, raw, self._endpoint.host_header)
             except ApiError as exc:
+                log.debug("%s -> %s (RequestId %s)", action, exc.code, exc.request_id)
                 if exc.code != SIGNATURE_EXPIRE or attempt == 2:
                     raise
                 offset = skew_from_date(date, self._clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import unquote, urlsplit
 
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
@@ -12,7 +12,7 @@ from tongchuan_tui.audio.source import AudioInputError, AudioSource
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def open_source(spec: str, *, loop: bool = False, stdin: BinaryIO | None = None) -> AudioSource:
+def open_source(spec: str, *, loop: bool = False, stdin: IO[bytes] | None = None) -> AudioSource:
     """The source for `spec` (not yet started): "mic", "mic:<index>", "mic:<name>", "-", a URL or a file.
 
     `loop` repeats a file (for demos); `stdin` replaces sys.stdin.buffer for "-". Raises AudioInputError for

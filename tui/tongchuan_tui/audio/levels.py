@@ -36,7 +36,7 @@ def measure_level(pcm: bytes) -> Level:
         return Level(FLOOR_DBFS, FLOOR_DBFS, False)
     if sys.byteorder == "big":
         samples.byteswap()
-    # map(mul) over the array runs in C: ~0.1 ms for a 200 ms packet, fine at 16 kHz (see test_levels).
+    # map(mul) over the array runs in C: ~0.8 ms for a 200 ms packet (0.4% of real time; see test_levels).
     mean_square = sum(map(operator.mul, samples, samples)) / len(samples)
     low, high = min(samples), max(samples)
     peak = max(high, -low)

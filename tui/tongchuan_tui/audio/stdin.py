@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import BinaryIO
+from typing import IO
 
 from tongchuan_tui.audio.format import SAMPLE_WIDTH, ms_to_bytes
 from tongchuan_tui.audio.pipe import PcmPipe
@@ -25,7 +25,7 @@ class StdinSource(ThreadedSource):
 
     live = False
 
-    def __init__(self, stream: BinaryIO | None = None, *, read_ms: int = 100) -> None:
+    def __init__(self, stream: IO[bytes] | None = None, *, read_ms: int = 100) -> None:
         super().__init__()
         self.description = "stdin"
         self._stream = stream

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from tongchuan_tui.audio.threaded import ThreadedSource
 logger = logging.getLogger(__name__)
 
 DEFAULT_RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+OPENING_BYTES = 1000 * BYTES_PER_MS
+"""How much of the first connection is kept to recognise a finite resource served again from its start."""
 
 
 def redact_url(url: str) -> str:
@@ -39,6 +42,10 @@ class UrlSource(ThreadedSource):
     `live` is decided at `start`: a stream without a known duration (a live event) is live; one with a
     duration (a file served over HTTP, a VOD playlist) is not, so it is read with backpressure and, after a
     drop, resumed where it stopped instead of replaying the start. Nothing is emitted during a reconnect gap.
+
+    When a stream of unknown length ends or drops, the source reconnects; if the new connection starts with
+    the same audio as the first one did, it was a finite resource (a file served without range support):
+    after a clean end that is the end of the input, after a drop what was already sent is skipped.
     """
 
     live = True
@@ -89,27 +96,59 @@ class UrlSource(ThreadedSource):
 
     def _produce(self, pipe: PcmPipe) -> None:
         emitted = 0
+        opening = bytearray()  # the first second of the first connection, to recognise a replay
+        clean_end = False
+        reconnected = False
         while True:
-            skip = 0 if self.live else emitted  # a VOD restarts at its beginning: skip what was sent
             assert self._pcm is not None
+            pieces: Iterator[bytes] = self._pcm
+            skip = 0
             try:
-                for piece in self._pcm:
+                if reconnected:
+                    head, pieces, replay = self._check_replay(pieces, bytes(opening))
+                    if replay and clean_end:
+                        # A finite resource served again from its start: its first end was the real one.
+                        logger.info("%s: the stream restarted from its beginning; ended", self.description)
+                        return
+                    # A file-like resource restarts at its beginning: skip what was already sent.
+                    skip = emitted if (replay or self.duration_ms is not None) else 0
+                    pieces = itertools.chain([head], pieces)
+                for piece in pieces:
                     if skip:
                         cut = min(skip, len(piece))
                         skip -= cut
                         piece = piece[cut:]
-                        if not piece:
-                            continue
+                    if not piece:
+                        continue
+                    if len(opening) < OPENING_BYTES and not reconnected:
+                        opening += piece[: OPENING_BYTES - len(opening)]
                     if not pipe.put(piece):
                         return
                     emitted += len(piece)
                 if self._finished(emitted):
                     return
-                logger.warning("%s: stream ended unexpectedly; reconnecting", self.description)
+                clean_end = True
+                logger.warning("%s: stream ended; reconnecting in case it is a drop", self.description)
             except (av.FFmpegError, OSError) as exc:
+                clean_end = False
                 logger.warning("%s: stream dropped (%s); reconnecting", self.description, exc)
             if not self._reconnect(pipe):
                 return
+            reconnected = True
+
+    @staticmethod
+    def _check_replay(pieces: Iterator[bytes], opening: bytes) -> tuple[bytes, Iterator[bytes], bool]:
+        """Read the new connection's opening; True when it repeats the first one (a finite resource).
+
+        Digital silence proves nothing (a live stream may start silent both times): never a replay.
+        """
+        head = bytearray()
+        for piece in pieces:
+            head += piece
+            if len(head) >= len(opening):
+                break
+        replay = any(opening) and len(head) >= len(opening) and head[: len(opening)] == opening
+        return bytes(head), pieces, bool(replay)
 
     def _reconnect(self, pipe: PcmPipe) -> bool:
         """Reopen with backoff; False when stopped meanwhile; raises AudioInputError when giving up."""

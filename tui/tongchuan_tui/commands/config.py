@@ -83,7 +83,8 @@ def show_config(
 def config_command(ctx: click.Context) -> None:
     """Print the effective settings (secrets masked) and where each came from."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    loaded = obj.get("settings")
+    # The CLI puts the plain Settings under "settings" and, when it has them, the origins under "loaded".
+    loaded = obj.get("loaded") if isinstance(obj.get("loaded"), LoadedSettings) else obj.get("settings")
     if loaded is None:
         raise click.UsageError("no settings were loaded")
     plain = loaded.settings if isinstance(loaded, LoadedSettings) else loaded
@@ -98,4 +99,7 @@ def config_command(ctx: click.Context) -> None:
             )
         except CredentialsError as exc:
             credentials = exc
+        else:
+            for warning in credentials.warnings:
+                click.echo(f"tongchuan-tui: warning: {warning}", err=True)
     click.echo(show_config(loaded, config_path, credentials))

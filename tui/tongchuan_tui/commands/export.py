@@ -39,10 +39,10 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
     try:
         recorded = read_journal(journal)
     except JournalError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"tongchuan-tui: {exc}", err=True)
         sys.exit(exitcodes.JOURNAL_ERROR)
     for warning in recorded.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"tongchuan-tui: warning: {warning}", err=True)
     document = export(recorded, fmt, text)
     if output is None:
         click.echo(document, nl=False)
@@ -50,6 +50,6 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
     try:
         output.write_text(document, encoding="utf-8")
     except OSError as exc:
-        click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+        click.echo(f"tongchuan-tui: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(exitcodes.UNEXPECTED)
     click.echo(f"exported {len(recorded.sentences)} sentences to {output}", err=True)

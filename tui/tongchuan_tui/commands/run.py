@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 import time
@@ -14,6 +15,8 @@ import click
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
 from tongchuan_tui.runtime import ManagedSession, RunPlan, plan_journal_path, with_demo_defaults
+
+log = logging.getLogger(__name__)
 
 
 def _stderr(message: str) -> None:
@@ -119,6 +122,9 @@ def run_ui(plan: RunPlan) -> int:
     from tongchuan_tui.services import Services
     from tongchuan_tui.ui.app import make_app
 
+    # While the UI runs the terminal is Textual's: journal trouble reaches the user as a notification
+    # (WarningRaised) and the log file, never as stray stderr text.
+    plan.on_journal_error = lambda message: log.warning("journal: %s", message)
     session = ManagedSession(plan)
     services = Services(
         session=session,

@@ -74,7 +74,7 @@ def prune_command(ctx: click.Context, older_than: str, dry_run: bool) -> None:
     try:
         age = parse_age(older_than)
     except ValueError as exc:
-        click.echo(f"error: --older-than: {exc}", err=True)
+        click.echo(f"tongchuan-tui: --older-than: {exc}", err=True)
         sys.exit(exitcodes.USAGE)
     directory = resolve_sessions_dir(ctx)
     removed = prune(directory, age, datetime.now(UTC), dry_run=dry_run)

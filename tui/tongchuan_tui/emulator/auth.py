@@ -1,4 +1,4 @@
-"""TC3-HMAC-SHA256 verification of incoming requests, for any SignedHeaders set, as the service checks them."""
+"""TC3-HMAC-SHA256 verification of incoming requests, for any SignedHeaders set, as the service does."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def verify(
     query: str = "",
     max_skew_s: float = MAX_SKEW_S,
 ) -> Account:
-    """The account that signed this request; raises ApiFailure with the service's code when it does not verify."""
+    """The account that signed this request; ApiFailure with the service's code when it does not verify."""
     value = _header(headers, "Authorization")
     if not value or not value.strip():
         raise _invalid("missing")
@@ -78,8 +78,8 @@ def verify(
     if abs(now - timestamp) > max_skew_s:
         raise ApiFailure(
             codes.AUTH_SIGNATURE_EXPIRE,
-            f"Signature expired. Timestamp comparison failed: the request timestamp {timestamp} and the server "
-            f"time {int(now)} differ by more than {int(max_skew_s)} seconds.",
+            f"Signature expired. Timestamp comparison failed: the request timestamp {timestamp} and the "
+            f"server time {int(now)} differ by more than {int(max_skew_s)} seconds.",
         )
     missing_required = [h for h in REQUIRED_SIGNED_HEADERS if h not in parsed.signed_headers]
     if missing_required:

@@ -1,11 +1,13 @@
 """Cue scripts: the sentences the emulator "recognises", laid on the audio time it receives.
 
 A cue script is JSON: a list of cues `{"start_ms", "end_ms", "source", "target"}`, or an object
-`{"duration_ms": N, "cues": [...]}` (duration_ms is where the timeline wraps with --loop-cues).
+`{"cues": [...], "duration_ms": N, "source": "zh", "target": "en", "description": "..."}` (all but cues
+optional; duration_ms is where the timeline wraps with --loop-cues; source/target name the pair it is for).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tongchuan_tui.api.models import LANGUAGE_PAIRS
 from tongchuan_tui.emulator.sentences import Draft
 
 #: Gap added after the last cue when a script gives no duration_ms, so a looped script pauses between rounds.
@@ -21,7 +24,7 @@ DEFAULT_TAIL_MS = 1000
 #: With TranslateTime 2 the translation trails the recognised source by this much audio.
 TRANSLATION_LAG_MS = 600
 CUE_KEYS = frozenset({"start_ms", "end_ms", "source", "target"})
-SCRIPT_KEYS = frozenset({"duration_ms", "cues", "description"})
+SCRIPT_KEYS = frozenset({"duration_ms", "cues", "description", "source", "target"})
 
 _CJK_OR_WORD = re.compile(r"\S+\s*|\s+")
 
@@ -56,11 +59,14 @@ class CueScript:
 
     cues: tuple[Cue, ...]
     duration_ms: int
+    source_language: str | None = None
+    target_language: str | None = None
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "cue script") -> CueScript:
         """Validate a parsed cue script; raises CueError naming what is wrong."""
         duration: Any = None
+        languages: list[Any] = [None, None]
         if isinstance(obj, dict):
             unknown = sorted(set(obj) - SCRIPT_KEYS)
             if unknown:
@@ -68,11 +74,14 @@ class CueScript:
                     f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(SCRIPT_KEYS))})"
                 )
             duration = obj.get("duration_ms")
+            languages = [obj.get("source"), obj.get("target")]
+            if not all(lang is None or lang in LANGUAGE_PAIRS for lang in languages):
+                raise CueError(f"{where}: source and target must be one of {', '.join(LANGUAGE_PAIRS)}")
             obj = obj.get("cues")
         if not isinstance(obj, list) or not obj:
             raise CueError(f"{where}: expected a non-empty list of cues, or an object with a 'cues' list")
         cues = tuple(_cue(item, f"{where}: cue {i}") for i, item in enumerate(obj))
-        for i, (a, b) in enumerate(zip(cues, cues[1:], strict=False), start=1):
+        for i, (a, b) in enumerate(itertools.pairwise(cues), start=1):
             if b.start_ms < a.end_ms:
                 raise CueError(f"{where}: cue {i} starts at {b.start_ms} ms, before cue {i - 1} ends")
         last_end = cues[-1].end_ms
@@ -80,7 +89,9 @@ class CueScript:
             duration = last_end + DEFAULT_TAIL_MS
         if not isinstance(duration, int) or isinstance(duration, bool) or duration < last_end:
             raise CueError(f"{where}: duration_ms must be an integer >= the last cue's end_ms ({last_end})")
-        return cls(cues=cues, duration_ms=duration)
+        return cls(
+            cues=cues, duration_ms=duration, source_language=languages[0], target_language=languages[1]
+        )
 
     @classmethod
     def load(cls, path: Path) -> CueScript:

@@ -20,7 +20,8 @@ from tongchuan_tui.emulator.cues import Cue, CueScript, render_cue
 from tongchuan_tui.emulator.segmenter import Segmenter, SegmenterConfig
 from tongchuan_tui.emulator.sentences import Draft, SentenceBook
 from tongchuan_tui.emulator.state import PacketInfo, SessionSnapshot, Violation
-from tongchuan_tui.emulator.validate import Upload
+from tongchuan_tui.emulator.tts import placeholder_audio
+from tongchuan_tui.emulator.validate import TtsParams, Upload
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class _Session:
     target: str
     translate_time: int
     results: _CueResults | _SpeechResults
+    tts: TtsParams | None = None
     packets: list[_Packet] = field(default_factory=list)
     first_at: float | None = None
     last_at: float | None = None
@@ -161,7 +163,8 @@ class Engine:
             if upload.seq > len(session.packets):
                 raise ApiFailure(
                     codes.INVALID_PARAMETER_VALUE,
-                    f"The value of parameter `Seq` is invalid: expected {len(session.packets)}, got {upload.seq}.",
+                    f"The value of parameter `Seq` is invalid: expected {len(session.packets)}, "
+                    f"got {upload.seq}.",
                 )
             self._check_timing(session, upload.seq, now)
             self._accept(session, upload, digest, now)
@@ -194,9 +197,20 @@ class Engine:
                 target=upload.target,
                 translate_time=upload.translate_time,
                 results=self._results_for(secret_id),
+                tts=upload.tts,
             )
             self._sessions[key] = session
             log.info("session %s started (%s→%s)", upload.session_uuid, upload.source, upload.target)
+            script = self._cues
+            if script is not None and script.source_language not in (None, upload.source):
+                log.warning(
+                    "session %s is %s→%s but the cue script is written for %s→%s",
+                    upload.session_uuid,
+                    upload.source,
+                    upload.target,
+                    script.source_language,
+                    script.target_language,
+                )
         elif (session.source, session.target, session.translate_time) != (
             upload.source,
             upload.target,
@@ -273,10 +287,12 @@ class Engine:
             session.ended = True
             session.results.finish()
             log.info("session %s ended at Seq %d", session.session_uuid, upload.seq)
+        tts = session.tts
         session.book.update(
             session.results.drafts(
                 session.source, session.target, translate_time=session.translate_time, closed=session.ended
-            )
+            ),
+            None if tts is None else lambda d: placeholder_audio(d.target_text, tts.codec, tts.sample_rate),
         )
 
 

@@ -15,7 +15,7 @@ HTTP_5XX = (500, 502, 503, 504)
 MESSAGES = {
     codes.INTERNAL_ERROR: "An internal error has occurred. Retry your request.",
     codes.SERVICE_UNAVAILABLE: "The service is temporarily unavailable. Retry your request.",
-    codes.REQUEST_LIMIT_EXCEEDED: "Your current request rate exceeds the limit. Reduce the frequency of calls.",
+    codes.REQUEST_LIMIT_EXCEEDED: "Your request rate exceeds the limit. Reduce the frequency of calls.",
     codes.FAILED_OPERATION: "The operation failed.",
 }
 
@@ -23,7 +23,9 @@ MESSAGES = {
 @dataclass(frozen=True, slots=True)
 class FaultConfig:
     """Which faults to inject. At-Seq faults hit uploads with that Seq in every session, on the first attempt
-    only when `first_attempt_only` (so a client's retry succeeds); `error_rate` hits any request at random."""
+    only when `first_attempt_only` (so a client's retry succeeds); `error_rate` hits any request at random.
+    `reset_at_seq` drops the connection before the packet is received; `lose_response_at_seq` after it was
+    (so the client's retry is an idempotent re-send)."""
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
@@ -31,6 +33,7 @@ class FaultConfig:
     error_code: str = codes.INTERNAL_ERROR
     error_at_seq: tuple[int, ...] = ()
     reset_at_seq: tuple[int, ...] = ()
+    lose_response_at_seq: tuple[int, ...] = ()
     http_5xx_at_seq: tuple[int, ...] = ()
     http_status: int = 503
     stall_at_seq: tuple[int, ...] = ()
@@ -98,12 +101,15 @@ class FaultDecision:
     error_code: str | None = None
     http_status: int | None = None
     reset: bool = False
+    lose_response: bool = False
 
     @property
     def label(self) -> str | None:
         """A short name of the failure injected, for the request log."""
         if self.reset:
             return "reset"
+        if self.lose_response:
+            return "lost-response"
         if self.http_status is not None:
             return f"HTTP{self.http_status}"
         if self.error_code is not None:
@@ -147,6 +153,8 @@ class FaultInjector:
             stall = cfg.stall_ms / 1000 if self._fires("stall", cfg.stall_at_seq, session_uuid, seq) else 0.0
             if self._fires("reset", cfg.reset_at_seq, session_uuid, seq):
                 return FaultDecision(delay, stall, reset=True)
+            if self._fires("lose", cfg.lose_response_at_seq, session_uuid, seq):
+                return FaultDecision(delay, stall, lose_response=True)
             if self._fires("http", cfg.http_5xx_at_seq, session_uuid, seq):
                 return FaultDecision(delay, stall, http_status=cfg.http_status)
             if self._fires("error", cfg.error_at_seq, session_uuid, seq) or (

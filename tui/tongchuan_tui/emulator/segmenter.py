@@ -1,4 +1,4 @@
-"""Energy-based speech segmentation, for answers without a cue script: honest placeholders, not recognition."""
+"""Energy-based speech segmentation for answers without a cue script: honest placeholders, no recognition."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongchuan_tui.api.models import DisplayInfo
@@ -27,8 +28,8 @@ class SentenceBook:
     def __init__(self) -> None:
         self._sentences: list[DisplayInfo] = []
 
-    def update(self, drafts: list[Draft]) -> None:
-        """Take the current drafts (SeId = index); a changed draft gets the next SeVer, a final one is frozen."""
+    def update(self, drafts: list[Draft], audio: Callable[[Draft], str | None] | None = None) -> None:
+        """Take the current drafts (SeId = index): a changed one gets a new SeVer; final ones are frozen."""
         for se_id, draft in enumerate(drafts):
             if se_id < len(self._sentences):
                 old = self._sentences[se_id]
@@ -53,6 +54,8 @@ class SentenceBook:
                 start_time=draft.start_ms,
                 end_time=draft.end_ms,
                 is_end=draft.final,
+                # Synthesized speech comes with the final translation only.
+                audio=audio(draft) if audio is not None and draft.final else None,
             )
             if se_id < len(self._sentences):
                 self._sentences[se_id] = info

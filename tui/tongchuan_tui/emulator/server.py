@@ -1,4 +1,4 @@
-"""The emulator's aiohttp.web application: the three tsi actions on POST /, plus loopback-only admin routes."""
+"""The emulator's aiohttp.web app: the three tsi actions on POST /, plus loopback-only admin routes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
-from tongchuan_tui.api.credentials import mask
-from tongchuan_tui.api.models import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC, ACTIONS, API_VERSION
+from tongchuan_tui.api.models import (
+    ACTION_DISPLAY,
+    ACTION_RECOGNIZE,
+    ACTION_SYNC,
+    ACTIONS,
+    API_VERSION,
+    DisplayInfo,
+)
 from tongchuan_tui.emulator import auth, codes, validate
 from tongchuan_tui.emulator.codes import ApiFailure
 from tongchuan_tui.emulator.engine import Engine
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/__emulator__"
 #: The SDK only recognises an error body when Content-Type is exactly this (no charset parameter).
 JSON_TYPE = "application/json"
+#: The message languages the API offers (X-TC-Language).
+LANGUAGES = ("zh-CN", "en-US")
 
 
 class EmulatorServer:
@@ -120,6 +128,8 @@ class EmulatorServer:
             if decision.http_status is not None:
                 return self._http_error(decision.http_status, action, session_uuid, seq)
             payload = self._answer(request, body, params, action, decision)
+            if decision.lose_response:
+                return self._reset(request, action, session_uuid, seq, "lost-response")
         except ApiFailure as failure:
             self._record(action, session_uuid, seq, failure.code, decision.label)
             log.info("%s session=%s seq=%s -> %s", action or "?", session_uuid, seq, failure.code)
@@ -172,6 +182,12 @@ class EmulatorServer:
             )
         if decision.error_code is not None:
             raise ApiFailure(decision.error_code, decision.message)
+        language = request.headers.get("X-TC-Language")
+        if language is not None and language not in LANGUAGES:
+            raise ApiFailure(
+                codes.INVALID_PARAMETER_VALUE,
+                f"X-TC-Language must be {' or '.join(LANGUAGES)}, not {language!r}.",
+            )
         if request.content_type != JSON_TYPE:
             raise ApiFailure(codes.INVALID_PARAMETER, "Content-Type must be application/json.")
         if not isinstance(params, dict):
@@ -179,18 +195,23 @@ class EmulatorServer:
         if action == ACTION_DISPLAY:
             display = validate.parse_display(params)
             sentences = self.engine.display(account.secret_id, display.session_uuid)
-            return {"List": [s.to_json() for s in sentences]}
+            return {"List": [_wire(s) for s in sentences]}
         upload = validate.parse_upload(params)
         sentences = self.engine.upload(account.secret_id, upload)
         if action == ACTION_RECOGNIZE:
             return {}
-        return {"List": [s.to_json() for s in sentences]}
+        return {"List": [_wire(s) for s in sentences]}
 
     def _reset(
-        self, request: web.Request, action: str, session_uuid: str | None, seq: int | None
+        self,
+        request: web.Request,
+        action: str,
+        session_uuid: str | None,
+        seq: int | None,
+        what: str = "reset",
     ) -> web.Response:
-        self._record(action, session_uuid, seq, "reset", "reset")
-        log.info("%s session=%s seq=%s -> connection reset (injected)", action, session_uuid, seq)
+        self._record(action, session_uuid, seq, what, what)
+        log.info("%s session=%s seq=%s -> connection reset (injected %s)", action, session_uuid, seq, what)
         transport = request.transport
         if transport is not None:
             transport.abort()
@@ -205,7 +226,8 @@ class EmulatorServer:
         reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}.get(
             status, "Error"
         )
-        html = f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>"
+        title = f"{status} {reason}"
+        html = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
         headers = {"Date": formatdate(self.clock(), usegmt=True)}
         return web.Response(status=status, text=html, content_type="text/html", headers=headers)
 
@@ -243,9 +265,12 @@ class EmulatorServer:
         log.info("faults set: %s", json.dumps(config.to_json()))
         return self._json(config.to_json())
 
-    def describe_account(self) -> str:
-        """The accepted SecretId, masked, for the startup log."""
-        return mask(self.options.secret_id)
+
+def _wire(sentence: DisplayInfo) -> dict[str, Any]:
+    """A sentence as the service sends it: SeId is a string in the API's own type definitions."""
+    out = sentence.to_json()
+    out["SeId"] = str(sentence.se_id)
+    return out
 
 
 def _loose_json(body: bytes) -> Any:

@@ -1,4 +1,4 @@
-"""Generated speech-like PCM for tests and demos: voiced bursts with a syllable rhythm, near-silence between."""
+"""Generated speech-like PCM for tests and demos: voiced bursts with a syllable rhythm, quiet between."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ NOISE_FLOOR = 30
 def speech_like_pcm(
     total_ms: int, speech: Sequence[tuple[int, int]], *, seed: int = 0, level: float = 0.3
 ) -> bytes:
-    """`total_ms` of 16 kHz s16le mono: a harmonic voice with a syllable envelope inside each (start_ms, end_ms)
-    of `speech`, faint noise elsewhere. Deterministic for a given seed."""
+    """`total_ms` of 16 kHz s16le mono: a harmonic voice with a syllable envelope inside each
+    (start_ms, end_ms) of `speech`, faint noise elsewhere. Deterministic for a given seed."""
     rng = random.Random(seed)
     count = total_ms * SAMPLE_RATE // 1000
     samples = array("h", (int(rng.gauss(0, NOISE_FLOOR / 2)) for _ in range(count)))

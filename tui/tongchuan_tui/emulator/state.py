@@ -74,6 +74,7 @@ class SessionSnapshot:
         """A JSON-ready dict (the state route's form)."""
         out = asdict(self)
         out["sentences"] = [s.to_json() for s in self.sentences]
+        out["seqs"] = self.seqs
         # The SecretId is an identifier, not a secret, but the state route has no need to show it whole.
         out["secret_id"] = mask(self.secret_id)
         return out

@@ -94,7 +94,7 @@ class EmulatorHandle:
         return self.server.faults.config
 
     def set_faults(self, config: FaultConfig | None = None, **fields: Any) -> FaultConfig:
-        """Replace the faults in force with `config`, or with FaultConfig(**fields); returns what is in force."""
+        """Replace the faults in force with `config` or FaultConfig(**fields); returns the new config."""
         new = config if config is not None else FaultConfig(**fields)
         if config is not None and fields:
             new = dataclasses.replace(config, **fields)

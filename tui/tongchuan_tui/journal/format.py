@@ -89,18 +89,24 @@ class JournalHeader:
     def from_json(cls, data: dict[str, Any]) -> JournalHeader:
         """Rebuild a header line; raises ValueError/TypeError/KeyError if it is malformed."""
         fmt = data["format"]
-        if not isinstance(fmt, int) or isinstance(fmt, bool):
-            raise ValueError("format is not an integer")
-        started_at_utc = str(data.get("started_at_utc", ""))
+        if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt < 1:
+            raise ValueError("format is not a positive integer")
+        started_at_utc = data["started_at_utc"]
+        if not isinstance(started_at_utc, str):
+            raise TypeError("started_at_utc is not a string")
+        parsed = parse_utc_iso(started_at_utc).timestamp()
+        for name in ("input", "source", "target"):
+            if not isinstance(data.get(name), str):
+                raise TypeError(f"{name} is not a string")
         started_at = data.get("started_at")
-        if not isinstance(started_at, int | float) or isinstance(started_at, bool):
-            started_at = parse_utc_iso(started_at_utc).timestamp() if started_at_utc else 0.0
+        if not isinstance(started_at, int | float) or isinstance(started_at, bool) or abs(started_at) > 1e11:
+            started_at = parsed
         settings = data.get("settings", {})
         chunk_ms = data.get("chunk_ms", 0)
         return cls(
             format=fmt,
             app_version=str(data.get("app_version", "")),
-            started_at_utc=started_at_utc or utc_iso(float(started_at)),
+            started_at_utc=started_at_utc,
             started_at=float(started_at),
             input=str(data.get("input", "")),
             source=str(data.get("source", "")),

@@ -115,7 +115,9 @@ def parse_journal(raw: bytes, path: Path) -> Journal:
         kind = record.get("type")
         if kind == HEADER_TYPE:
             fmt = record.get("format")
-            if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT_VERSION:
+            newer = isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT_VERSION
+            # Refused only if it is the journal's header (the first one, shaped like one), not a stray line.
+            if newer and header is None and isinstance(record.get("started_at_utc"), str):
                 raise JournalError(
                     f"{path} was written by a newer tongchuan-tui (format {fmt}); upgrade to read it"
                 )

@@ -5,6 +5,10 @@ arrives, so a `kill -9` loses at most the line being written. Lines carrying a f
 header and closing lines) are also fsync'd, for power loss; the fsync runs in the writer's own thread so a
 slow disk never stalls the event loop.
 
+Volume: every event is journaled except the high-rate ones, which are downsampled: LevelMeasured to one per
+second (enough for a replay's level meter), StatsUpdated to one per 5 s (the latest is always written before
+the closing line).
+
 Failure: a journal that cannot be written (disk full, no permission, directory missing and uncreatable) is
 reported once through `on_error`, lines are held in memory (bounded) and the write is retried every few
 seconds; the session is never disturbed.
@@ -12,6 +16,7 @@ seconds; the session is never disturbed.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -236,12 +241,12 @@ class JournalWriter:
         self._write_event(event, t, sync=False)
         closing = {
             "type": CLOSED_TYPE,
-            "t": t,
-            "ended_at_utc": utc_iso(time.time()),
+            "ended_at_utc": utc_iso(self._clock()),
             "reason": event.reason,
             "exit_code": event.exit_code,
             "final_sentences": len(self._final_keys),
             "lines_lost": self.lines_lost,
+            "t": t,
         }
         self._write_record(closing, sync=True)
         self.close()
@@ -282,7 +287,7 @@ class JournalWriter:
                 written = os.write(self._fd, chunk)
                 if written != len(chunk):
                     self._torn = True
-                    raise OSError(28, "short write (disk full?)")
+                    raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (short write)")
                 self._torn = False
                 self._pending.pop(0)
                 self._pending_bytes -= len(data)

@@ -177,7 +177,8 @@ async def wait_until(clock: Clock, event: asyncio.Event, deadline: float | None)
         await event.wait()
         return True
     if deadline <= clock.monotonic():
-        return False
+        await asyncio.sleep(0)  # always yield, so a caller looping on a past deadline cannot starve the loop
+        return event.is_set()
     waiter = asyncio.ensure_future(event.wait())
     timer = asyncio.ensure_future(clock.sleep_until(deadline))
     try:

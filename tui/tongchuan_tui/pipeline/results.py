@@ -4,6 +4,7 @@ closed service session until its sentences are final or its time to answer (`end
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from tongchuan_tui.pipeline.clock import Clock, wait_until
 from tongchuan_tui.pipeline.events import Event, RequestFailed, RequestRetried, SentenceRevised
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.transcript import Transcript
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,6 +112,11 @@ class ResultCollector:
                 )
             else:
                 self._emit(RequestFailed(ACTION_DISPLAY, None, error.code, error.message, final=False))
+            return
+        except Exception as error:
+            # A bug must not kill polling (closed sessions would then wait for results forever).
+            log.exception("Display poll failed")
+            self._emit(RequestFailed(ACTION_DISPLAY, None, "UnexpectedError", str(error), final=False))
             return
         finally:
             self.in_flight -= 1

@@ -3,12 +3,15 @@
 Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
 - 1:1 pacing: within a service session, the audio sent (padding included) never exceeds the time elapsed
   since the session opened; a packet covering [a, b) of its audio goes out no earlier than `opened_at + b`.
-- Packets are `chunk_ms` long; when answers were slow and audio queued, the next packet takes what the
-  pacing budget allows, up to 500 ms, to catch up. Never under 200 ms but for a padded last packet (IsEnd).
+- Packets are `chunk_ms` long; when answers were slow and audio queued (the budget is 100 ms or more
+  beyond a chunk), the next packet takes what the pacing budget allows, up to 500 ms, to catch up.
+  Never under 200 ms but for a padded last packet (IsEnd).
 - Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
   since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
   and a new one ("rollover") carries on from the first undelivered audio, Seq 0, pacing restarted.
-- Final failures (not retryable) end the session with SERVICE_REJECTED; failures across
+- FailedOperation (the engine failed the SessionUuid, e.g. after the process was suspended past the gap
+  rule) rolls over at once. Other final failures (auth, parameters) end the session with
+  SERVICE_REJECTED and the API's code and message; failures across
   `MAX_FAILED_ROLLOVERS` rollovers or `UNREACHABLE_AFTER_S` without a delivered packet, SERVICE_UNREACHABLE.
 - No audio for `IDLE_CLOSE_S` (stalled stdin, a URL reconnecting): the service session is closed with an
   IsEnd packet (reason "idle") before the service's 6 s gap rule trips; a new one opens ("reopen") when
@@ -20,13 +23,12 @@ Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
 from __future__ import annotations
 
 import asyncio
-import math
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.api.errors import NetworkError, TsiError
+from tongchuan_tui.api.errors import ApiError, NetworkError, TsiError
 from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, ApiResult, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
@@ -42,9 +44,10 @@ from tongchuan_tui.pipeline.events import (
     ServiceSessionOpened,
 )
 from tongchuan_tui.pipeline.options import SessionOptions
+from tongchuan_tui.pipeline.pacing import ServiceSession
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
-from tongchuan_tui.pipeline.transcript import TimelineMap, Transcript
+from tongchuan_tui.pipeline.transcript import Transcript
 
 MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
 MAX_BYTES = MAX_PACKET_MS * BYTES_PER_MS
@@ -53,10 +56,15 @@ GAP_GIVE_UP_S = 5.0
 ATTEMPT_DEADLINE_S = 5.5
 """An attempt still unanswered this long after the last delivered packet is given up (as a network error)."""
 IDLE_CLOSE_S = 4.0
+COALESCE_AFTER_BYTES = 100 * BYTES_PER_MS
+"""Packets grow beyond chunk_ms only once the pacing budget is this far ahead of the audio sent."""
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0)
 MAX_FAILED_ROLLOVERS = 3
+"""Failures persisting across this many rollovers (without one packet delivered) end the session."""
 UNREACHABLE_AFTER_S = 30.0
-_EPSILON_MS = 1e-4
+"""…or failures persisting this long."""
+SESSION_FAILED_CODE = "FailedOperation"
+"""The engine failed the SessionUuid itself: roll over to a new one rather than retry or give up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,29 +86,6 @@ class _Abandoned(Exception):
     def __init__(self, error: TsiError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-@dataclass
-class ServiceSession:
-    """One SessionUuid: its pacing origin, next Seq, and where its audio lies on the timeline."""
-
-    uuid: str
-    index: int
-    opened_at: float
-    utc: int
-    timeline: TimelineMap
-    last_ok: float
-    seq: int = 0
-    sent_bytes: int = 0
-    """Delivered packet bytes, padding included: the service hears padding as audio, so pacing counts it."""
-
-    def allowed_bytes(self, now: float) -> int:
-        """How much audio the 1:1 rule allows to have been sent by `now`."""
-        return max(0, math.floor((now - self.opened_at) * 1000 + _EPSILON_MS)) * BYTES_PER_MS
-
-    def due_at(self, total_bytes: int) -> float:
-        """When the 1:1 rule allows `total_bytes` in all to have been sent."""
-        return self.opened_at + math.ceil(total_bytes / BYTES_PER_MS) / 1000
 
 
 class Scheduler:
@@ -142,7 +127,7 @@ class Scheduler:
         self._next_reason = "start"
         self._index = 0
         self._failed_rollovers = 0
-        self._last_ok_any = clock.monotonic()
+        self._failing_since: float | None = None
         self.in_flight = 0
         self.sent_end = 0
         """The timeline position just after the newest audio handed to the service."""
@@ -254,6 +239,9 @@ class Scheduler:
         available -= available % BYTES_PER_MS
         size = min(MAX_BYTES, available, budget - budget % BYTES_PER_MS)
         if size >= self._chunk_bytes:
+            if budget < self._chunk_bytes + COALESCE_AFTER_BYTES:
+                # Only a little late (timer jitter): keep to chunk_ms rather than odd-sized packets.
+                size = self._chunk_bytes
             await self._send(session, size, size, is_end=False, reason="")
             return
         if available >= self._chunk_bytes:
@@ -289,7 +277,6 @@ class Scheduler:
         )
         self._index += 1
         self.current = session
-        self._collector.current = (session.uuid, session.index)
         self._emit(ServiceSessionOpened(session.uuid, session.index, offset_ms, reason))
         return session
 
@@ -333,10 +320,13 @@ class Scheduler:
         for piece in pieces:
             session.timeline.add(service_ms, piece.start // BYTES_PER_MS)
             service_ms += len(piece.data) // BYTES_PER_MS
+        if session.seq == 0:
+            # Only now does the service know this SessionUuid: Display polls for it from here on.
+            self._collector.current = (session.uuid, session.index)
         session.seq += 1
         session.sent_bytes += len(data)
         session.last_ok = started
-        self._last_ok_any = started
+        self._failing_since = None
         self._failed_rollovers = 0
         audio_start = pieces[0].start if pieces else self.backlog.head
         self._emit(
@@ -385,6 +375,13 @@ class Scheduler:
                 error = failure
             finally:
                 self.in_flight -= 1
+            if self._failing_since is None:
+                self._failing_since = self._clock.monotonic()
+            if isinstance(error, ApiError) and error.code.startswith(SESSION_FAILED_CODE):
+                # The engine gave up on this SessionUuid (e.g. the process was suspended past the gap rule):
+                # a new one can go on where it stopped.
+                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=False))
+                raise _Abandoned(error)
             if not error.retryable:
                 self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=True))
                 self._close(session, "failed", collect=False)
@@ -404,9 +401,8 @@ class Scheduler:
         """Abandon a service session that could not recover in time; the next one resends its audio."""
         self._failed_rollovers += 1
         self._close(session, "abandoned", collect=False)
-        give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or (
-            self._clock.monotonic() - self._last_ok_any > UNREACHABLE_AFTER_S
-        )
+        failing_for = self._clock.monotonic() - (self._failing_since or self._clock.monotonic())
+        give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or failing_for > UNREACHABLE_AFTER_S
         if give_up:
             self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
             raise _Ended(

@@ -33,24 +33,30 @@ def advice_for_code(code: str) -> str:
     if code == "AuthFailure.SignatureExpire":
         return "The computer's clock is more than 5 minutes off: correct it (e.g. enable NTP) and retry."
     if code == "AuthFailure.UnauthorizedOperation":
-        return "This key's account may not use tsi: grant it the QcloudTSIFullAccess policy in the CAM console."
+        return (
+            "This key's account may not use tsi: grant it the QcloudTSIFullAccess policy in the CAM console."
+        )
     if code == "AuthFailure.TokenFailure":
-        return "The temporary key's session token is wrong or expired: get a new one (TENCENTCLOUD_SESSION_TOKEN)."
+        return (
+            "The temporary key's session token is wrong or expired: set a fresh TENCENTCLOUD_SESSION_TOKEN."
+        )
     if code.startswith("AuthFailure"):
         return CREDENTIALS_HINT
     if code.startswith(("InvalidParameter", "UnsupportedOperation", "MissingParameter")):
         return f"Check --source/--target: allowed pairs are {allowed_pairs()}."
     if code.startswith(("ResourceUnavailable", "FailedOperation", "ResourceInsufficient")):
-        return "Check that simultaneous interpretation (tsi) is enabled and paid for in the Tencent Cloud console."
+        return "Check that simultaneous interpretation (tsi) is enabled in the Tencent Cloud console."
     if code.startswith("RequestLimitExceeded"):
-        return "The account's request rate limit was exceeded for too long: stop other sessions, or ask for a higher limit."
+        return "The rate limit was exceeded for too long: stop other sessions or ask for a higher limit."
     return "See the log file for details, then retry."
 
 
 def advice_for_exit(code: int) -> str:
     """What to do about a session that ended with exit code `code`."""
     if code == exitcodes.BAD_INPUT:
-        return "Check the input: the file exists and is audio, the URL is reachable, or pick another device (d)."
+        return (
+            "Check the input: the file exists and is audio, the URL is reachable, or pick another device (d)."
+        )
     if code == exitcodes.SERVICE_REJECTED:
         return CREDENTIALS_HINT + f" Allowed language pairs: {allowed_pairs()}."
     if code == exitcodes.SERVICE_UNREACHABLE:
@@ -75,4 +81,6 @@ def advice_for_end(ended: SessionEnded) -> Advice:
     """The dialog for a session that ended with a non-zero exit code and no final request failure."""
     what = exitcodes.DESCRIPTIONS.get(ended.exit_code, "the session failed")
     message = ended.message or what
-    return Advice(title=f"The session ended: {what}", message=message, action=advice_for_exit(ended.exit_code))
+    return Advice(
+        title=f"The session ended: {what}", message=message, action=advice_for_exit(ended.exit_code)
+    )

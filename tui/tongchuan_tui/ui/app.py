@@ -8,6 +8,7 @@ results arrive, and nothing is posted per packet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal
+from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -26,26 +27,20 @@ from tongchuan_tui.pipeline.events import Event
 from tongchuan_tui.services import Services
 from tongchuan_tui.ui.advice import Advice, advice_for_end, advice_for_failure
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
-from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, TranscriptRows
+from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.error import ErrorDialog
 from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.screens.pickers import device_picker, export_picker
 from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
+from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
 from tongchuan_tui.ui.widgets.stats import StatsPane
-from tongchuan_tui.ui.widgets.transcript import (
-    ROLE_INTERLEAVED,
-    ROLE_LARGE,
-    ROLE_SOURCE,
-    ROLE_TARGET,
-    TranscriptPane,
-)
+from tongchuan_tui.ui.widgets.transcript import TranscriptPane
 
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 20
 """Redraws per second at most."""
-LAYOUTS = ("side", "stacked", "interleaved", "translation")
 NARROW_COLUMNS = 100
 """Below this width the automatic layout stacks the panes."""
 STATS_COLUMNS = 120
@@ -73,10 +68,10 @@ class InterpreterApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_pause", "Pause"),
         Binding("m", "mark", "Mark"),
-        Binding("d", "pick_device", "Device"),
-        Binding("e", "export", "Export"),
+        Binding("d", "pick_device", "Device", show=False),
+        Binding("e", "export", "Export", show=False),
         Binding("l", "cycle_layout", "Layout"),
-        Binding("p", "toggle_final_only", "Final only"),
+        Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
         Binding("end", "live", "Live", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
@@ -84,7 +79,16 @@ class InterpreterApp(App[int]):
         Binding("ctrl+q,ctrl+c", "quit_gracefully", "Quit", show=False, priority=True),
     ]
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"toggle_pause", "mark", "pick_device", "export", "cycle_layout", "toggle_final_only", "toggle_stats", "live"}
+        {
+            "toggle_pause",
+            "mark",
+            "pick_device",
+            "export",
+            "cycle_layout",
+            "toggle_final_only",
+            "toggle_stats",
+            "live",
+        }
     )
 
     def __init__(
@@ -98,15 +102,12 @@ class InterpreterApp(App[int]):
         super().__init__()
         self.services = services
         self.model = UiModel(clock=clock, sentence_limit=sentence_limit)
-        self.rows = TranscriptRows()
         self.layout_choice = settings.layout if settings.layout in LAYOUTS else "auto"
         self.final_only = bool(settings.final_only)
-        self.following = True
         self.stats_visible: bool | None = None
         """None until mounted: then shown by default on wide terminals."""
         self.quitting = False
         self.pause_requested = False
-        self._applied_layout = ""
         self._drawn_generation = -1
         self._drawn_clipping = False
         self._dialog_shown = False
@@ -121,26 +122,34 @@ class InterpreterApp(App[int]):
     def compose(self) -> ComposeResult:
         yield SessionHeader(self._header_info(), id="header")
         with Horizontal(id="body"):
-            with Container(id="panes"):
-                yield TranscriptPane(ROLE_SOURCE, id="source-pane")
-                yield TranscriptPane(ROLE_TARGET, id="target-pane")
+            yield TranscriptPanes(self.services.source_lang, self.services.target_lang, id="panes")
             yield StatsPane(id="stats")
         yield LiveStatus(self._status_info(), id="status")
         yield Footer()
 
     @property
+    def panes(self) -> TranscriptPanes:
+        return self.query_one(TranscriptPanes)
+
+    @property
     def source_pane(self) -> TranscriptPane:
-        return self.query_one("#source-pane", TranscriptPane)
+        return self.panes.source_pane
 
     @property
     def target_pane(self) -> TranscriptPane:
-        return self.query_one("#target-pane", TranscriptPane)
+        return self.panes.target_pane
+
+    @property
+    def rows(self) -> TranscriptRows:
+        """The transcript as laid out on screen."""
+        return self.panes.rows
+
+    @property
+    def following(self) -> bool:
+        """Whether the panes follow the live tail."""
+        return self.panes.following
 
     def on_mount(self) -> None:
-        for pane in (self.source_pane, self.target_pane):
-            pane.scrolled_callback = self._pane_scrolled
-        self.source_pane.border_title = f"source · {self.services.source_lang}"
-        self.target_pane.border_title = f"translation · {self.services.target_lang}"
         self.stats_visible = self.size.width >= STATS_COLUMNS
         self.query_one(StatsPane).display = self.stats_visible
         self._apply_layout()
@@ -200,7 +209,9 @@ class InterpreterApp(App[int]):
         self.query_one(SessionHeader).set_info(self._header_info())
         self._relayout()
         clipping = model.clipping()
-        if self.stats_visible and (model.generation != self._drawn_generation or clipping != self._drawn_clipping):
+        if self.stats_visible and (
+            model.generation != self._drawn_generation or clipping != self._drawn_clipping
+        ):
             self.query_one(StatsPane).show(model)
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
@@ -212,7 +223,10 @@ class InterpreterApp(App[int]):
         if model.ended is not None and not self._end_handled:
             self._end_handled = True
             ended = model.ended
-            if self.quitting or ended.reason in ("interrupted", "terminated"):
+            # A signal (the CLI's SIGTERM handler stops the session) means the user wants out, not a dialog;
+            # in a replay those reasons are only what was recorded.
+            signalled = ended.reason in ("interrupted", "terminated") and not self.services.replay
+            if self.quitting or signalled:
                 self.quitting = True
                 self._start_finish()
             elif ended.exit_code != exitcodes.OK and not self._dialog_shown:
@@ -223,6 +237,8 @@ class InterpreterApp(App[int]):
         state = self.model.state
         if self.quitting and state != STATE_ENDED:
             state = "stopping"
+        elif services.replay and state == "live":
+            state = "playing"
         return HeaderInfo(
             source=services.source_lang,
             target=services.target_lang,
@@ -256,79 +272,24 @@ class InterpreterApp(App[int]):
         return "side" if self.size.width >= NARROW_COLUMNS else "stacked"
 
     def _apply_layout(self) -> None:
-        layout = self.resolved_layout()
-        if layout == self._applied_layout:
-            return
-        self._applied_layout = layout
-        panes = self.query_one("#panes")
-        panes.set_classes(layout)
-        source, target = self.source_pane, self.target_pane
-        source.role = {"interleaved": ROLE_INTERLEAVED, "translation": ROLE_LARGE}.get(layout, ROLE_SOURCE)
-        target.show_time = layout == "stacked"
-        if layout == "translation":
-            source.border_title = f"translation · {self.services.target_lang}"
-        elif layout == "interleaved":
-            source.border_title = f"{self.services.source_lang} / {self.services.target_lang}"
-        else:
-            source.border_title = f"source · {self.services.source_lang}"
-        if target.has_focus and not target.display:
-            source.focus()
-        self.rows.signature = ()
-        self.following = True
+        self.panes.set_layout(self.resolved_layout())
 
     def on_resize(self) -> None:
         self._apply_layout()
 
-    def _visible_panes(self) -> list[TranscriptPane]:
-        if self.resolved_layout() in ("side", "stacked"):
-            return [self.source_pane, self.target_pane]
-        return [self.source_pane]
-
     def _relayout(self) -> None:
         self._apply_layout()
-        layout = self.resolved_layout()
-        source, target = self.source_pane, self.target_pane
-        if layout in ("side", "stacked"):
-            kind, source_width, target_width = KIND_ALIGNED, source.text_width(), target.text_width()
-        else:
-            kind = KIND_INTERLEAVED if layout == "interleaved" else KIND_LARGE
-            source_width = target_width = source.text_width()
         transcript = self.model.transcript
-        signature = (transcript.generation, kind, source_width, target_width, self.final_only, source.size)
-        if signature == self.rows.signature:
-            return
-        self.rows.rebuild(
-            transcript.sentences(),
-            kind=kind,
-            source_width=source_width,
-            target_width=target_width,
-            final_only=self.final_only,
-            signature=signature,
-        )
-        for pane in self._visible_panes():
-            pane.show_rows(self.rows, follow=self.following)
+        self.panes.show(transcript.sentences(), transcript.generation, final_only=self.final_only)
 
-    def _pane_scrolled(self, pane: TranscriptPane, y: int) -> None:
-        """Keep aligned panes in step, and stop following the tail when the user scrolls away from it."""
-        for other in self._visible_panes():
-            if other is not pane and round(other.scroll_y) != y:
-                other.syncing = True
-                try:
-                    other.scroll_y = y
-                finally:
-                    other.syncing = False
-        following = pane.at_tail()
-        if following != self.following:
-            self.following = following
-            self.query_one(LiveStatus).set_info(self._status_info())
+    def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
+        self.query_one(LiveStatus).set_info(self._status_info())
 
     # -- actions -----------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Behind a dialog, keys must not reach the session (an `m` in the device list is not a mark).
-        if action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False
-        return True
+        return not (action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen))
 
     def _session_over(self) -> bool:
         if self.model.state == STATE_ENDED or self.quitting:
@@ -367,7 +328,8 @@ class InterpreterApp(App[int]):
 
     async def _pick_device(self) -> None:
         list_devices, switch_device = self.services.list_devices, self.services.switch_device
-        assert list_devices is not None and switch_device is not None
+        if list_devices is None or switch_device is None:
+            return
         try:
             devices = await asyncio.to_thread(list_devices)
         except Exception as error:
@@ -434,10 +396,7 @@ class InterpreterApp(App[int]):
 
     def action_live(self) -> None:
         """Back to the live tail."""
-        self.following = True
-        for pane in self._visible_panes():
-            pane.scroll_to_tail()
-        self.query_one(LiveStatus).set_info(self._status_info())
+        self.panes.go_live()
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -481,10 +440,9 @@ class InterpreterApp(App[int]):
         """Wait for the session to return, run the closers, and exit with the session's code."""
         worker = self._session_worker
         if worker is not None and not worker.is_finished:
-            try:
+            # However the session ended (or failed to within the bound), quitting goes on.
+            with contextlib.suppress(TimeoutError, WorkerFailed, WorkerCancelled):
                 await asyncio.wait_for(worker.wait(), CLOSER_TIMEOUT_S)
-            except (TimeoutError, WorkerFailed, WorkerCancelled):
-                pass
         for closer in self.services.closers:
             try:
                 await asyncio.wait_for(closer(), CLOSER_TIMEOUT_S)
@@ -494,21 +452,29 @@ class InterpreterApp(App[int]):
         self.exit(result=code, return_code=code)
 
     def _force_exit(self) -> None:
-        code = self._exit_code() if self._session_finished() else exitcodes.INTERRUPTED
+        finished = self._session_finished()
+        code = self._exit_code() if finished else exitcodes.INTERRUPTED
+        if not finished:
+            # A second stop tells the session to stop waiting for results; the exit cancels what remains.
+            self.services.session.stop("interrupted")
         log.warning("forced exit before the session finished")
         self.exit(result=code, return_code=code)
 
     # -- command palette and unexpected errors -----------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Pause / resume", "Pause or resume interpreting (space)", self.action_toggle_pause)
+        yield SystemCommand(
+            "Pause / resume", "Pause or resume interpreting (space)", self.action_toggle_pause
+        )
         yield SystemCommand("Mark", "Mark this moment in the journal (m)", self.action_mark)
         yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
         yield SystemCommand("Export", "Export the transcript (e)", self.action_export)
-        yield SystemCommand("Cycle layout", "Side by side, stacked, interleaved, translation (l)",
-                            self.action_cycle_layout)
-        yield SystemCommand("Final translations only", "Toggle live/final translations (p)",
-                            self.action_toggle_final_only)
+        yield SystemCommand(
+            "Cycle layout", "Side by side, stacked, interleaved, translation (l)", self.action_cycle_layout
+        )
+        yield SystemCommand(
+            "Final translations only", "Toggle live/final translations (p)", self.action_toggle_final_only
+        )
         yield SystemCommand("Stats", "Show or hide the stats pane (s)", self.action_toggle_stats)
         yield SystemCommand("Back to live", "Follow the newest sentences (End)", self.action_live)
         yield SystemCommand("Help", "Show the keys (?)", self.action_help)
@@ -528,7 +494,9 @@ class InterpreterApp(App[int]):
         self.panic(f"tongchuan-tui: unexpected error in the UI ({type(error).__name__}); see the log file")
 
 
-def make_app(settings: UiSettings, services: Services, *, clock: Callable[[], float] = time.monotonic) -> InterpreterApp:
+def make_app(
+    settings: UiSettings, services: Services, *, clock: Callable[[], float] = time.monotonic
+) -> InterpreterApp:
     """The Textual app for a session. Run it with `app.run()`; the exit code is `app.return_code`.
 
     `clock` (seconds, monotonic) times the elapsed display and warning hold times; tests freeze it.

@@ -69,7 +69,11 @@ class TranscriptModel:
         """Take a new revision; returns whether anything changed (stale and repeated revisions do not)."""
         current = self._sentences.get(sentence.key)
         if current is not None:
-            if sentence == current or sentence.se_ver < current.se_ver or (current.final and not sentence.final):
+            if (
+                sentence == current
+                or sentence.se_ver < current.se_ver
+                or (current.final and not sentence.final)
+            ):
                 return False
             self._sentences[sentence.key] = sentence
         else:

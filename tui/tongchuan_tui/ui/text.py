@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 
 from rich.cells import cell_len, get_character_cell_size
 
-# Closing punctuation stays on the line of the character before it (no line starts with "，" or ")").
-_NO_LINE_START = set("，。、；：！？）》」』】〕”’,.;:!?)]}%…")
+# Break opportunities: runs of spaces, words of narrow characters, and each wide (CJK) character on its own.
+# Closing punctuation sticks to what precedes it, so no line starts with "，" or ")".
+_CLOSERS = "，。、；：！？）》」』】〕”’,.;:!?)\\]}%…"
+_WIDE = "\u2e80-\U0010ffff"
+_TOKEN = re.compile(rf"\s+|[{_WIDE}][{_CLOSERS}]*|[^\s{_WIDE}]+[{_CLOSERS}]*")
 
 
 def format_timestamp(ms: int) -> str:
@@ -33,37 +37,6 @@ def billable_minutes(audio_ms: int) -> int:
     return math.ceil(max(0, audio_ms) / 60_000)
 
 
-def _tokens(text: str) -> list[str]:
-    """Break opportunities: words, runs of spaces, and each wide (CJK) character on its own."""
-    tokens: list[str] = []
-    word = ""
-    for char in text:
-        if char in _NO_LINE_START and (word or tokens):
-            if word:
-                word += char
-            else:
-                tokens[-1] += char
-            continue
-        if char.isspace():
-            if word:
-                tokens.append(word)
-                word = ""
-            if tokens and tokens[-1].isspace():
-                tokens[-1] += char
-            else:
-                tokens.append(char)
-        elif get_character_cell_size(char) == 2:
-            if word:
-                tokens.append(word)
-                word = ""
-            tokens.append(char)
-        else:
-            word += char
-    if word:
-        tokens.append(word)
-    return tokens
-
-
 def _hard_split(token: str, width: int) -> list[str]:
     """Cut a token wider than a line into pieces of at most `width` cells."""
     pieces: list[str] = []
@@ -84,11 +57,13 @@ def _hard_split(token: str, width: int) -> list[str]:
 def wrap_cells(text: str, width: int) -> tuple[str, ...]:
     """Wrap `text` to lines of at most `width` terminal cells (CJK counts 2); always at least one line."""
     width = max(2, width)
+    if "\n" not in text and cell_len(text) <= width:
+        return (text.rstrip(),)
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
         line_width = 0
-        for token in _tokens(paragraph):
+        for token in _TOKEN.findall(paragraph):
             token_width = cell_len(token)
             if token.isspace():
                 if line and line_width + token_width <= width:

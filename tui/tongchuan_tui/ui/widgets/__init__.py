@@ -1,1 +1,1 @@
-"""The interpreter's widgets: transcript panes, the stats pane with its level meter, header and status line."""
+"""The interpreter's widgets: transcript panes, stats pane and level meter, header and status line."""

@@ -13,6 +13,7 @@ REPLAY_BADGE = " REPLAY "
 
 STATE_STYLES = {
     "live": "bold green",
+    "playing": "bold magenta",
     "paused": "bold yellow",
     "stopping": "bold yellow",
     "ended": "bold",
@@ -63,7 +64,7 @@ class SessionHeader(Widget):
     SessionHeader { height: 1; background: $panel; }
     """
 
-    def __init__(self, info: HeaderInfo, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, info: HeaderInfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.info = info
 
@@ -98,9 +99,9 @@ def status_text(info: StatusInfo) -> Text:
     text.append(f" layout {info.layout}")
     if info.final_only:
         text.append(" · final translations only", style="bold")
-    text.append(f" · {info.sentences} sentences")
+    text.append(f" · {info.sentences} sentence" + ("" if info.sentences == 1 else "s"))
     if info.marks:
-        text.append(f" · {info.marks} marks")
+        text.append(f" · {info.marks} mark" + ("" if info.marks == 1 else "s"))
     text.append(" · ? help", style="dim")
     return text
 
@@ -112,7 +113,7 @@ class LiveStatus(Widget):
     LiveStatus { height: 1; background: $panel; }
     """
 
-    def __init__(self, info: StatusInfo, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, info: StatusInfo, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.info = info
 

@@ -12,6 +12,9 @@ from tongchuan_tui.pipeline.events import StatsSnapshot
 from tongchuan_tui.ui.model import UiModel
 from tongchuan_tui.ui.text import billable_minutes, format_timestamp
 
+SHORT_ACTIONS = {"TongChuanSync": "Sync", "TongChuanRecognize": "Rec", "TongChuanDisplay": "Disp"}
+"""Action names short enough for three to share the pane's line."""
+ACTION_ORDER = {"TongChuanSync": 0, "TongChuanRecognize": 1, "TongChuanDisplay": 2}
 FLOOR_DBFS = -60.0
 """The bottom of the meter's scale; quieter input shows an empty bar."""
 
@@ -33,7 +36,7 @@ class LevelMeter(Widget):
     LevelMeter { height: 1; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.dbfs: float | None = None
         self.peak_dbfs: float | None = None
@@ -73,7 +76,9 @@ def stats_text(model: UiModel) -> Text:
         seconds = model.level.silent_for_ms // 1000
         text.append(f"⚠ silent for {seconds} s — muted or wrong input?\n", style="bold yellow")
     text.append("Requests\n", style="bold")
-    text.append(f" ok {stats.requests_ok}  retried {stats.requests_retried}  failed {stats.requests_failed}\n")
+    text.append(
+        f" ok {stats.requests_ok}  retried {stats.requests_retried}  failed {stats.requests_failed}\n"
+    )
     text.append(f" {stats.requests_per_s:.1f} req/s  in flight {stats.in_flight}\n")
     text.append("Round trip ms\n", style="bold")
     text.append(f" p50 {_ms(stats.rtt_p50_ms)}  p95 {_ms(stats.rtt_p95_ms)}  p99 {_ms(stats.rtt_p99_ms)}")
@@ -85,7 +90,8 @@ def audio_text(model: UiModel) -> Text:
     stats = model.stats
     text = Text()
     text.append("Audio\n", style="bold")
-    text.append(f" sent {format_timestamp(stats.audio_sent_ms)}  billable {billable_minutes(stats.audio_sent_ms)} min\n")
+    sent = format_timestamp(stats.audio_sent_ms)
+    text.append(f" sent {sent}  billable {billable_minutes(stats.audio_sent_ms)} min\n")
     backlog_style = "yellow" if stats.backlog_ms >= 2000 else ""
     text.append(f" backlog {stats.backlog_ms} ms", style=backlog_style)
     text.append(f"  dropped {stats.dropped_ms} ms\n", style="red" if stats.dropped_ms else "")
@@ -95,8 +101,10 @@ def audio_text(model: UiModel) -> Text:
     text.append(f" service sessions {sessions}  rolled over {stats.rollovers}\n")
     if stats.rate_headroom:
         text.append("Rate headroom\n", style="bold")
-        for action, fraction in sorted(stats.rate_headroom.items()):
-            name = action.removeprefix("TongChuan")
+        for action, fraction in sorted(
+            stats.rate_headroom.items(), key=lambda item: ACTION_ORDER.get(item[0], 9)
+        ):
+            name = SHORT_ACTIONS.get(action, action)
             text.append(f" {name} {fraction * 100:.0f}%", style="yellow" if fraction < 0.2 else "")
         text.append("\n")
     text.append("Last error\n", style="bold")

@@ -46,7 +46,7 @@ class TranscriptPane(ScrollView, can_focus=True):
     TranscriptPane > .transcript--large { text-style: bold; }
     """
 
-    def __init__(self, role: str, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, role: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.role = role
         self.rows = TranscriptRows()
@@ -152,4 +152,3 @@ class TranscriptPane(ScrollView, can_focus=True):
             head = text[: -len(row.tag)]
             return [Segment(head, style), Segment(row.tag, self._style("transcript--revision", base))]
         return [Segment(text, style)]
-

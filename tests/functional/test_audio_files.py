@@ -1,0 +1,384 @@
+"""Files (PyAV decode + resample), stdin through real pipes, and URLs served by a real local HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pty
+import subprocess
+import sys
+import threading
+import time
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from tests.functional.audio_helpers import encode_tone, noise_pcm, zero_crossings
+
+from tongchuan_tui.audio.factory import open_source
+from tongchuan_tui.audio.file import FileSource
+from tongchuan_tui.audio.source import AudioInputError, AudioSource
+from tongchuan_tui.audio.stdin import StdinSource
+from tongchuan_tui.audio.url import UrlSource
+
+PACKET = 6400  # 200 ms of 16 kHz mono s16le
+TONE_HZ = 440.0
+
+
+async def read_all(source: AudioSource, *, limit: int | None = None) -> bytes:
+    """Start `source` and collect its PCM to the end (or `limit` bytes, then stop)."""
+    await source.start()
+    pcm = bytearray()
+    try:
+        async for piece in source.frames():
+            assert len(piece) % 2 == 0, "a piece is not whole samples"
+            pcm += piece
+            if limit is not None and len(pcm) >= limit:
+                break
+    finally:
+        await source.stop()
+    return bytes(pcm)
+
+
+FORMATS = [
+    pytest.param("wav", "pcm_s16le", 44_100, "stereo", id="wav-44k1-stereo"),
+    pytest.param("flac", "flac", 44_100, "stereo", id="flac-44k1-stereo"),
+    pytest.param("mp3", "libmp3lame", 44_100, "stereo", id="mp3-44k1-stereo"),
+    pytest.param("ogg", "libopus", 48_000, "stereo", id="opus-48k-stereo"),
+    pytest.param("wav", "pcm_s16le", 8_000, "mono", id="wav-8k-mono"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "codec", "rate", "layout"), FORMATS)
+async def test_file_becomes_16k_mono_with_duration_and_pitch_kept(
+    tmp_path: Path, fmt: str, codec: str, rate: int, layout: str
+) -> None:
+    path = encode_tone(
+        tmp_path / f"tone.{fmt}", fmt=fmt, codec=codec, rate=rate, layout=layout, seconds=2.0, freq=TONE_HZ
+    )
+    source = open_source(str(path))
+
+    pcm = await read_all(source)
+
+    assert source.description == f"file:tone.{fmt}"
+    assert source.live is False
+    assert abs(len(pcm) - 2 * 32_000) <= PACKET  # 2 s at 16 kHz mono s16le, ±1 packet
+    assert zero_crossings(pcm) == pytest.approx(TONE_HZ, rel=0.02)
+
+
+async def test_looping_file_repeats_until_stopped(tmp_path: Path) -> None:
+    path = encode_tone(
+        tmp_path / "short.wav",
+        fmt="wav",
+        codec="pcm_s16le",
+        rate=16_000,
+        layout="mono",
+        seconds=0.5,
+        freq=300,
+    )
+    once = await read_all(FileSource(path))
+    looping = FileSource(path, loop=True)
+
+    pcm = await read_all(looping, limit=4 * len(once))
+
+    assert pcm[: 3 * len(once)] == once * 3
+    assert looping.passes >= 3
+
+
+async def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(AudioInputError, match=r"no such file; check the path") as caught:
+        await open_source(str(tmp_path / "nope.mp3")).start()
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.mp3", "empty.wav"])
+async def test_a_file_that_is_not_audio_is_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("" if name.startswith("empty") else "Meeting notes, not a recording.\n" * 50)
+    source = open_source(str(path))
+
+    with pytest.raises(AudioInputError) as caught:
+        await source.start()
+
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    assert "audio" in message
+    assert "\n" not in message
+
+
+def _write_in_pieces(fd: int, data: bytes, sizes: tuple[int, ...]) -> None:
+    with os.fdopen(fd, "wb", buffering=0) as pipe:
+        position, turn = 0, 0
+        while position < len(data):
+            size = sizes[turn % len(sizes)]
+            pipe.write(data[position : position + size])
+            position += size
+            turn += 1
+
+
+async def test_stdin_through_a_real_pipe_keeps_every_sample(tmp_path: Path) -> None:
+    pcm = noise_pcm(1.5, seed=3)
+    read_fd, write_fd = os.pipe()
+    # Odd-sized writes split samples across reads; a final odd byte is half a sample and is dropped.
+    writer = threading.Thread(target=_write_in_pieces, args=(write_fd, pcm + b"\x01", (999, 4096, 1)))
+    writer.start()
+    with os.fdopen(read_fd, "rb") as stream:
+        source = open_source("-", stdin=stream)
+        got = await read_all(source)
+    writer.join()
+
+    assert isinstance(source, StdinSource)
+    assert source.description == "stdin"
+    assert source.live is False
+    assert got == pcm
+
+
+def _spawn_cat(path: Path) -> subprocess.Popen[bytes]:
+    """Another process writing `path` to its stdout (a pipe), like `arecord … |`."""
+    code = f"import sys; sys.stdout.buffer.write(open({str(path)!r}, 'rb').read())"
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+
+
+async def test_stdin_from_another_process(tmp_path: Path) -> None:
+    pcm = noise_pcm(1.0, seed=5)
+    fixture = tmp_path / "in.raw"
+    fixture.write_bytes(pcm)
+    with _spawn_cat(fixture) as producer:
+        assert producer.stdout is not None
+        got = await read_all(StdinSource(producer.stdout))
+    assert producer.returncode == 0
+    assert got == pcm
+
+
+async def test_stdin_that_is_a_terminal_is_refused() -> None:
+    controller, terminal = pty.openpty()
+    try:
+        with os.fdopen(terminal, "rb", buffering=0) as tty, pytest.raises(AudioInputError, match="terminal"):
+            await StdinSource(tty).start()
+    finally:
+        os.close(controller)
+
+
+# --- URLs, served by a real aiohttp server on 127.0.0.1 ---
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Serve one handler at /stream on 127.0.0.1; returns its URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_get("/stream", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}/stream?token=SECRET"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+def _wav(pcm: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(16_000)
+        writer.writeframes(pcm)
+    return buffer.getvalue()
+
+
+async def test_url_file_over_http(tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]) -> None:
+    path = encode_tone(
+        tmp_path / "talk.ogg",
+        fmt="ogg",
+        codec="libopus",
+        rate=48_000,
+        layout="stereo",
+        seconds=2.0,
+        freq=TONE_HZ,
+    )
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(path)  # with Content-Length and Range support, like any web server
+
+    url = await serve(handler)
+    source = open_source(url)
+
+    pcm = await read_all(source)
+
+    assert isinstance(source, UrlSource)
+    assert source.live is False  # a known duration: a file, read with backpressure
+    assert source.description.startswith("url:http://127.0.0.1:")
+    assert "SECRET" not in source.description  # a query may hold a token: never shown or journaled
+    assert source.reconnects == 0
+    assert pcm == await read_all(FileSource(path))  # same audio as decoding the file locally
+
+
+async def test_url_dropped_mid_stream_reconnects_and_resumes(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    pcm = noise_pcm(3.0, seed=9)
+    body = _wav(pcm)
+    requests: list[int] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        requests.append(len(requests))
+        response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(len(body))})
+        await response.prepare(request)
+        if len(requests) == 1:
+            await response.write(body[: 44 + 32_000])  # the header and 1 s, then the connection drops
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write(body)
+        await response.write_eof()
+        return response
+
+    url = await serve(handler)
+    source = UrlSource(url, reconnect_delays=(0.05,))
+
+    got = await read_all(source)
+
+    assert source.live is False
+    assert source.reconnects == 1
+    assert len(requests) == 2
+    assert got == pcm  # nothing lost, nothing repeated
+
+
+def _chunked(body: bytes, *, drop_after: int | None) -> Handler:
+    """Serve `body` without length or ranges (as a live stream looks); the first response drops midway."""
+    served: list[int] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        served.append(len(served))
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        if drop_after is not None and len(served) == 1:
+            await response.write(body[:drop_after])
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write(body)
+        await response.write_eof()
+        return response
+
+    return handler
+
+
+async def test_unsized_file_that_drops_is_resumed_and_ends(
+    tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]
+) -> None:
+    path = encode_tone(
+        tmp_path / "talk.ogg",
+        fmt="ogg",
+        codec="libopus",
+        rate=48_000,
+        layout="mono",
+        seconds=2.0,
+        freq=TONE_HZ,
+    )
+    body = path.read_bytes()
+    url = await serve(_chunked(body, drop_after=len(body) // 2))
+    source = UrlSource(url, reconnect_delays=(0.05,))
+
+    pcm = await read_all(source, limit=10 * 32_000)
+
+    # No length: it looks live. Served again from its start, it is recognised as a file: what was already
+    # sent is skipped after the drop, and the stream ends when the next connection replays it once more.
+    assert source.live is True
+    assert source.reconnects >= 1
+    assert pcm == await read_all(FileSource(path))
+
+
+async def test_live_url_that_drops_continues_from_the_live_point(
+    tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]
+) -> None:
+    path = encode_tone(
+        tmp_path / "radio.mp3",
+        fmt="mp3",
+        codec="libmp3lame",
+        rate=44_100,
+        layout="mono",
+        seconds=6.0,
+        freq=TONE_HZ,
+    )
+    body = path.read_bytes()
+    position = 0
+    connections = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        # Like a radio: each connection gets the broadcast from where it now is; the first one drops.
+        nonlocal position, connections
+        connections += 1
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        part = body[position : position + len(body) // 3]
+        position += len(part)
+        await response.write(part)
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    url = await serve(handler)
+    source = UrlSource(url, reconnect_delays=(0.05,))
+
+    pcm = await read_all(source, limit=int(4.5 * 32_000))  # more than the first connection carried
+
+    assert source.live is True
+    assert source.reconnects >= 1
+    assert connections >= 2
+    # Each connection's audio is the tone (the splice itself is a phase jump, so judge half-seconds).
+    halves = [pcm[i : i + 16_000] for i in range(0, len(pcm) - 16_000 + 1, 16_000)]
+    rates = sorted(zero_crossings(half, skip_s=0) for half in halves)
+    assert rates[len(rates) // 2] == pytest.approx(TONE_HZ, rel=0.02)
+
+
+async def test_unreachable_url_fails_quickly() -> None:
+    with socket_port() as port:
+        source = open_source(f"http://127.0.0.1:{port}/live.m3u8")
+        started = time.monotonic()
+        with pytest.raises(AudioInputError, match=r"cannot be read as audio .*check the URL"):
+            await source.start()
+    assert time.monotonic() - started < 5
+
+
+class socket_port:
+    """A local TCP port that nothing listens on (bound, never listening, so it stays unused)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        return int(self._socket.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()
+
+
+async def test_stop_ends_a_pending_frames_iteration(tmp_path: Path) -> None:
+    read_fd, write_fd = os.pipe()  # a pipe nobody writes to: frames() waits for audio
+    with os.fdopen(read_fd, "rb") as stream:
+        source = StdinSource(stream)
+        await source.start()
+
+        async def consume() -> int:
+            return sum([len(piece) async for piece in source.frames()])
+
+        consumer = asyncio.create_task(consume())
+        await source.stop()
+        assert await asyncio.wait_for(consumer, 5) == 0
+    os.close(write_fd)

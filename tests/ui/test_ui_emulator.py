@@ -1,0 +1,100 @@
+"""The app around a real InterpreterSession on a file, talking to the in-process emulator (real time)."""
+
+from __future__ import annotations
+
+import math
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from tests.ui.fakes import UiSettingsStub
+from tests.ui.ui_helpers import wait_until
+from tongchuan_tui import exitcodes
+from tongchuan_tui.api.client import TsiClient
+from tongchuan_tui.audio.file import FileSource
+from tongchuan_tui.emulator.testing import running_emulator
+from tongchuan_tui.pipeline.options import SessionOptions
+from tongchuan_tui.pipeline.session import InterpreterSession
+from tongchuan_tui.services import Services
+from tongchuan_tui.ui.app import make_app
+from tongchuan_tui.ui.widgets.header import SessionHeader
+
+CUES = {
+    "source": "zh",
+    "target": "en",
+    "cues": [
+        {"start_ms": 200, "end_ms": 900, "source": "第一句。", "target": "Sentence one."},
+        {"start_ms": 1100, "end_ms": 1800, "source": "第二句。", "target": "Sentence two."},
+        {"start_ms": 2000, "end_ms": 2700, "source": "第三句。", "target": "Sentence three."},
+    ],
+}
+
+
+def tone_file(path: Path, seconds: float) -> Path:
+    """A WAV of a steady tone (the emulator's cue script decides what is "said")."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(
+            b"".join(
+                struct.pack("<h", int(6000 * math.sin(2 * math.pi * 300 * i / 16000)))
+                for i in range(int(16000 * seconds))
+            )
+        )
+    return path
+
+
+@pytest.mark.realtime
+async def test_pause_and_resume_against_the_emulator(tmp_path: Path) -> None:
+    audio = tone_file(tmp_path / "talk.wav", 8.0)
+    async with (
+        running_emulator(cues=CUES) as emulator,
+        TsiClient(emulator.credentials(), endpoint=emulator.url) as client,
+    ):
+        source = FileSource(audio)
+        options = SessionOptions(
+            source="zh",
+            target="en",
+            input_description=source.description,
+            endpoint_host=emulator.host,
+            emulated=True,
+        )
+        session = InterpreterSession(options, client, source)
+        services = Services(
+            session=session,
+            input_description=source.description,
+            endpoint_host=emulator.host,
+            emulated=True,
+            source_lang="zh",
+            target_lang="en",
+        )
+        app = make_app(UiSettingsStub(), services)
+
+        def header() -> str:
+            return app.query_one(SessionHeader).render().plain
+
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: any(s.final for s in app.model.transcript.sentences()), 10)
+            assert "Sentence one." in [s.target_text for s in app.model.transcript.sentences()]
+            await pilot.press("space")
+            await wait_until(pilot, lambda: "● paused" in header())
+            # The pause ended the service session with IsEnd.
+            await wait_until(pilot, lambda: emulator.state.sessions[0].ended, 10)
+            assert len(emulator.state.sessions) == 1
+            await pilot.press("space")
+            await wait_until(pilot, lambda: "● live" in header())
+            # Resuming opened a new service session, and audio flows on it.
+            await wait_until(
+                pilot,
+                lambda: len(emulator.state.sessions) == 2 and len(emulator.state.sessions[1].packets) >= 2,
+                10,
+            )
+            await pilot.press("q")
+            await wait_until(pilot, lambda: not app.is_running, 15)
+    assert app.return_code == exitcodes.OK
+    sessions = list(emulator.state.sessions)
+    assert [s.ended for s in sessions] == [True, True]
+    assert sessions[1].seqs[0] == 0

@@ -1,0 +1,288 @@
+"""The UI's Textual-free parts: the model the sink updates, wrapping, row layout, advice, header text."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.pipeline.events import (
+    LevelMeasured,
+    MarkAdded,
+    Paused,
+    RequestFailed,
+    RequestRetried,
+    Resumed,
+    Sentence,
+    SentenceRevised,
+    SessionEnded,
+    SessionStarted,
+    WarningRaised,
+)
+from tongchuan_tui.ui.advice import advice_for_end, advice_for_failure
+from tongchuan_tui.ui.model import TranscriptModel, UiModel
+from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, PLACEHOLDER, TranscriptRows
+from tongchuan_tui.ui.text import billable_minutes, format_elapsed, format_timestamp, wrap_cells
+from tongchuan_tui.ui.widgets.header import EMULATOR_BADGE, HeaderInfo, header_text
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(
+    index: int, ver: int = 1, *, final: bool = False, source: str = "源", target: str = "target"
+) -> Sentence:
+    return Sentence(f"0:{index}", 0, index, ver, source, target, index * 1000, index * 1000 + 900, final)
+
+
+STARTED = SessionStarted(0.0, "file:a.wav", "zh", "en", "sync", 200, "127.0.0.1:1", True)
+
+
+# -- transcript --------------------------------------------------------------------------------------
+
+
+def test_keeps_the_highest_revision_in_order_of_first_appearance() -> None:
+    model = TranscriptModel()
+    model.revise(make(1, 1, source="大"))
+    model.revise(make(2, 1, source="二"))
+    model.revise(make(1, 3, source="大家好"))
+    model.revise(make(1, 2, source="大家"))  # late, older revision
+    assert [(s.key, s.source_text) for s in model.sentences()] == [("0:1", "大家好"), ("0:2", "二")]
+
+
+def test_a_final_sentence_never_goes_back_to_draft() -> None:
+    model = TranscriptModel()
+    model.revise(make(1, 4, final=True, source="完"))
+    assert not model.revise(make(1, 5, final=False, source="又"))
+    assert model.sentences()[0].source_text == "完"
+
+
+def test_repeated_revisions_do_not_count_as_changes() -> None:
+    model = TranscriptModel()
+    assert model.revise(make(1, 1))
+    generation = model.generation
+    assert not model.revise(make(1, 1))
+    assert model.generation == generation
+
+
+def test_bounded_to_the_newest_sentences() -> None:
+    model = TranscriptModel(limit=100)
+    for index in range(1000):
+        model.revise(make(index))
+    kept = model.sentences()
+    assert len(kept) == 100
+    assert kept[0].se_id == 900
+    assert kept[-1].se_id == 999
+    assert model.evicted == 900
+
+
+# -- the UI model ------------------------------------------------------------------------------------
+
+
+def test_state_follows_the_session() -> None:
+    clock = Clock()
+    model = UiModel(clock=clock)
+    assert model.state == "starting"
+    model.apply(STARTED)
+    assert model.state == "live"
+    model.apply(Paused(1000))
+    assert model.state == "paused"
+    model.apply(Resumed(1000))
+    assert model.state == "live"
+    clock.now += 65
+    model.apply(SessionEnded("stopped", 5000, 0))
+    clock.now += 100
+    assert model.state == "ended"
+    assert model.elapsed_s() == 65  # frozen once ended
+
+
+def test_sentences_do_not_bump_the_stats_generation() -> None:
+    model = UiModel(clock=Clock())
+    generation = model.generation
+    model.apply(SentenceRevised(make(1)))
+    assert model.generation == generation
+    assert model.transcript.generation == 1
+
+
+def test_clipping_warning_holds_then_clears() -> None:
+    clock = Clock()
+    model = UiModel(clock=clock)
+    model.apply(LevelMeasured(-1.0, 0.0, True, 0))
+    model.apply(LevelMeasured(-20.0, -10.0, False, 0))
+    assert model.clipping()
+    clock.now += 3
+    assert not model.clipping()
+
+
+def test_long_silence_warning() -> None:
+    model = UiModel(clock=Clock())
+    model.apply(LevelMeasured(-80.0, -70.0, False, 9_000))
+    assert not model.long_silence()
+    model.apply(LevelMeasured(-80.0, -70.0, False, 12_000))
+    assert model.long_silence()
+
+
+def test_repeated_trouble_is_notified_once_per_interval_with_a_count() -> None:
+    clock = Clock()
+    model = UiModel(clock=clock, notice_interval_s=5)
+    for seq in range(30):
+        model.apply(RequestRetried("TongChuanSync", seq, 1, "InternalError", "oops", 500))
+    model.apply(WarningRaised("journal not writable", "journal"))
+    notices = model.take_notices()
+    assert [n.text for n in notices] == [
+        "TongChuanSync: InternalError — retrying (oops) (×30)",
+        "journal not writable",
+    ]
+    model.apply(RequestRetried("TongChuanSync", 31, 1, "InternalError", "oops", 500))
+    assert model.take_notices() == []
+    clock.now += 5
+    assert [n.text for n in model.take_notices()] == ["TongChuanSync: InternalError — retrying (oops)"]
+    assert model.take_notices() == []
+
+
+def test_marks_are_confirmed_and_counted() -> None:
+    model = UiModel(clock=Clock())
+    model.apply(MarkAdded(3_723_000, "applause"))
+    assert model.marks == 1
+    assert [n.text for n in model.take_notices()] == ["Marked 1:02:03 “applause”"]
+
+
+def test_only_the_first_final_failure_is_kept() -> None:
+    model = UiModel(clock=Clock())
+    model.apply(RequestFailed("TongChuanSync", 1, "InternalError", "x", False))
+    assert model.fatal is None
+    first = RequestFailed("TongChuanSync", 2, "AuthFailure.SecretIdNotFound", "no such id", True)
+    model.apply(first)
+    model.apply(RequestFailed("TongChuanSync", 3, "InvalidParameterValue", "y", True))
+    assert model.fatal == first
+
+
+# -- text --------------------------------------------------------------------------------------------
+
+
+def test_formats() -> None:
+    assert format_timestamp(83_999) == "01:23"
+    assert format_timestamp(3_600_000) == "1:00:00"
+    assert format_elapsed(754.9) == "0:12:34"
+    assert billable_minutes(0) == 0
+    assert billable_minutes(60_000) == 1
+    assert billable_minutes(60_001) == 2
+
+
+def test_wraps_cjk_by_cells_and_english_by_words() -> None:
+    assert wrap_cells("大家好欢迎", 6) == ("大家好", "欢迎")
+    assert wrap_cells("Hello everyone and welcome", 14) == ("Hello everyone", "and welcome")
+    assert wrap_cells("", 10) == ("",)
+
+
+def test_closing_punctuation_never_starts_a_line() -> None:
+    assert wrap_cells("大家好，欢迎", 6) == ("大家", "好，欢", "迎")
+
+
+def test_overlong_words_are_cut() -> None:
+    assert wrap_cells("abcdefghij", 4) == ("abcd", "efgh", "ij")
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 大家好，。 Hello")), max_size=80), st.integers(2, 30))
+def test_wrapped_lines_fit_and_keep_every_visible_character(text: str, width: int) -> None:
+    lines = wrap_cells(text, width)
+    assert all(cell_len(line) <= width for line in lines)
+    assert "".join("".join(lines).split()) == "".join(text.split())
+
+
+# -- rows --------------------------------------------------------------------------------------------
+
+
+def test_aligned_rows_take_the_taller_text() -> None:
+    rows = TranscriptRows()
+    sentences = [make(0, final=True, source="短", target="a much longer translation"), make(1, final=True)]
+    rows.rebuild(sentences, kind=KIND_ALIGNED, source_width=12, target_width=12, final_only=False)
+    assert [row.height for row in rows.rows] == [3, 1]
+    assert rows.tops == [0, 3]
+    assert rows.total_lines == 4
+    located = rows.locate(2)
+    assert located is not None
+    assert (located[0].sentence.se_id, located[1]) == (0, 2)
+    located = rows.locate(3)
+    assert located is not None
+    assert located[0].sentence.se_id == 1
+    assert rows.locate(4) is None
+
+
+def test_drafts_carry_their_revision_and_final_only_holds_translations_back() -> None:
+    rows = TranscriptRows()
+    rows.rebuild(
+        [make(0, 3, final=False, source="下面")],
+        kind=KIND_ALIGNED,
+        source_width=20,
+        target_width=20,
+        final_only=True,
+    )
+    row = rows.rows[0]
+    assert row.source == ("下面 v3",)
+    assert row.target == (PLACEHOLDER,)
+
+
+def test_interleaved_and_large_layouts() -> None:
+    rows = TranscriptRows()
+    sentences = [make(0, final=True, target="Hi"), make(1, final=False, target="Draft")]
+    rows.rebuild(sentences, kind=KIND_INTERLEAVED, source_width=20, target_width=20, final_only=False)
+    assert [row.height for row in rows.rows] == [2, 2]
+    rows.rebuild(sentences, kind=KIND_LARGE, source_width=20, target_width=20, final_only=True)
+    assert [row.target for row in rows.rows] == [("Hi",)]  # drafts are not shown to the audience at all
+    assert rows.total_lines == 2  # the line and a blank after it
+
+
+def test_unchanged_sentences_are_not_rewrapped() -> None:
+    rows = TranscriptRows()
+    sentences = [make(i, final=True, source="大家好" * 10) for i in range(50)]
+    rows.rebuild(sentences, kind=KIND_ALIGNED, source_width=12, target_width=12, final_only=False)
+    first = rows.rows[0].source
+    rows.rebuild(
+        [*sentences, make(50)], kind=KIND_ALIGNED, source_width=12, target_width=12, final_only=False
+    )
+    assert rows.rows[0].source is first
+    assert rows.tops[-1] == 50 * len(first)
+    # A revision that changes only the translation keeps the source's wrapping.
+    revised = dataclasses.replace(sentences[0], se_ver=9, target_text="new")
+    rows.rebuild(
+        [revised, *sentences[1:]], kind=KIND_ALIGNED, source_width=12, target_width=12, final_only=False
+    )
+    assert rows.rows[0].source is first
+    assert rows.rows[0].target == ("new",)
+    rows.rebuild(sentences, kind=KIND_ALIGNED, source_width=14, target_width=14, final_only=False)
+    assert rows.rows[0].source is not first
+
+
+# -- advice and header -------------------------------------------------------------------------------
+
+
+def test_advice_for_a_bad_key_and_a_bad_pair() -> None:
+    bad_key = advice_for_failure(
+        RequestFailed("TongChuanSync", 0, "AuthFailure.InvalidSecretId", "bad", True)
+    )
+    assert "TENCENTCLOUD_SECRET_ID" in bad_key.action
+    bad_pair = advice_for_failure(
+        RequestFailed("TongChuanSync", 0, "InvalidParameterValue", "bad target", True)
+    )
+    assert "zh → en/ja/ko/yue" in bad_pair.action
+    unreachable = advice_for_end(SessionEnded("failed", 0, exitcodes.SERVICE_UNREACHABLE))
+    assert "network" in unreachable.action
+
+
+def test_header_keeps_the_emulator_badge_and_the_state_at_80_columns() -> None:
+    info = HeaderInfo(
+        "zh", "en", "url:https://example.com/" + "x" * 100, "127.0.0.1:9", True, False, "live", "0:00:05"
+    )
+    text = header_text(info, 80).plain
+    assert cell_len(text) == 80
+    assert EMULATOR_BADGE in text
+    assert text.rstrip().endswith("● live 0:00:05")

@@ -1,0 +1,217 @@
+"""`tongchuan-tui emulator`: serve a local stand-in of the tsi service (NOT the real service)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.api.credentials import Credentials, CredentialsError, mask, resolve_credentials
+from tongchuan_tui.emulator.cues import CueError, CueScript
+from tongchuan_tui.emulator.faults import HTTP_5XX, FaultConfig
+from tongchuan_tui.emulator.options import DEFAULT_HOST, EmulatorOptions
+from tongchuan_tui.emulator.ratelimit import DEFAULT_LIMITS
+from tongchuan_tui.emulator.server import EmulatorServer
+
+log = logging.getLogger("tongchuan_tui.emulator")
+
+EPILOG = """\b
+Examples:
+  tongchuan-tui emulator --port 0 --cues config/cues/zh-en-short.json
+  tongchuan-tui emulator --latency-ms 150 --jitter-ms 50 --error-at-seq 5,9 --reset-at-seq 12
+  tongchuan-tui --endpoint http://127.0.0.1:8765/ --input talk.wav --plain
+
+\b
+The endpoint URL is printed alone on the first line of stdout. Admin routes (loopback clients only):
+  GET /__emulator__/state    sessions, packets, drops, violations, sentences (JSON)
+  GET|POST /__emulator__/faults   the faults in force; POST a JSON object to replace them
+See docs/emulator.md for the cue script format and the rules it enforces."""
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"tongchuan-tui emulator: {message}", err=True)
+    sys.exit(code)
+
+
+def _seqs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[int, ...]:
+    """Seq numbers from repeated flags and/or comma-separated lists."""
+    out: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    seq = int(part)
+                except ValueError:
+                    raise click.BadParameter(f"{part!r} is not a packet number") from None
+                if seq < 0:
+                    raise click.BadParameter("packet numbers start at 0")
+                out.append(seq)
+    return tuple(sorted(set(out)))
+
+
+def _credentials(ctx: click.Context) -> Credentials:
+    obj: dict[str, Any] = ctx.obj if isinstance(ctx.obj, dict) else {}
+    settings = obj.get("settings")
+    try:
+        return resolve_credentials(
+            profile=getattr(settings, "profile", None) or "default",
+            config_secret_id=getattr(settings, "secret_id", None),
+            config_secret_key=getattr(settings, "secret_key", None),
+            config_token=getattr(settings, "token", None),
+        )
+    except CredentialsError as exc:
+        _fail(f"{exc} (the emulator accepts the same credentials the client uses)", exitcodes.NO_CREDENTIALS)
+        raise  # unreachable: _fail exits
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+SEQ_HELP = "Packet number(s), comma-separated or repeated."
+
+
+@click.command("emulator", epilog=EPILOG, context_settings={"max_content_width": 110})
+@click.option(
+    "--host", default=DEFAULT_HOST, show_default=True, help="Address to bind (loopback by default)."
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port; 0 picks a free one.  [default: 0]"
+)
+@click.option(
+    "--cues", "cues_path", type=click.Path(path_type=Path, dir_okay=False), help="Cue script (JSON)."
+)
+@click.option("--loop-cues", is_flag=True, help="Repeat the cue script when it runs out.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every request (ms).")
+@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="± random spread of the delay.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of requests to fail.")
+@click.option("--error-code", default="InternalError", show_default=True, help="Code for injected errors.")
+@click.option("--error-at-seq", multiple=True, callback=_seqs, help=f"Answer --error-code at Seq. {SEQ_HELP}")
+@click.option(
+    "--reset-at-seq", multiple=True, callback=_seqs, help=f"Reset the connection at Seq. {SEQ_HELP}"
+)
+@click.option(
+    "--lose-response-at-seq", multiple=True, callback=_seqs,
+    help=f"Take the packet, then reset instead of answering. {SEQ_HELP}",
+)  # fmt: skip
+@click.option("--http-5xx-at-seq", multiple=True, callback=_seqs, help=f"Answer HTTP 5xx at Seq. {SEQ_HELP}")
+@click.option(
+    "--http-status", type=click.Choice([str(s) for s in HTTP_5XX]), default="503", show_default=True,
+    help="Status for --http-5xx-at-seq.",
+)  # fmt: skip
+@click.option("--stall-at-seq", multiple=True, callback=_seqs, help=f"Hold the request at Seq. {SEQ_HELP}")
+@click.option(
+    "--stall-ms", type=click.FloatRange(min=0), default=15000.0, show_default=True, help="Stall length."
+)
+@click.option("--every-attempt", is_flag=True, help="At-Seq faults hit retries too (default: first attempt).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for jitter and --error-rate.")
+@click.option("--no-rate-limit", is_flag=True, help="Do not enforce 25/s Sync and Recognize, 50/s Display.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request, not only errors and sessions.")
+@click.pass_context
+def emulator_command(ctx: click.Context, /, **opts: Any) -> None:
+    """Serve a local EMULATOR of Tencent Cloud simultaneous interpretation (tsi) — NOT the real service.
+
+    For tests and demos without an account: it verifies TC3 signatures against the credentials the client
+    would use (TENCENTCLOUD_SECRET_ID/KEY, then ~/.tencentcloud/credentials), enforces the service's packet,
+    pacing and rate rules with its real error codes, and answers with sentences from a cue script — or, with
+    no script, with placeholders such as "[speech 1: 2.4 s]" for each stretch of speech it hears. It
+    recognises and translates nothing. Point the client at it with --endpoint URL.
+    """
+    credentials = _credentials(ctx)
+    cues: CueScript | None = None
+    if opts["cues_path"] is not None:
+        try:
+            cues = CueScript.load(opts["cues_path"])
+        except CueError as exc:
+            _fail(str(exc), exitcodes.USAGE)
+    try:
+        faults = FaultConfig(
+            latency_ms=opts["latency_ms"],
+            jitter_ms=opts["jitter_ms"],
+            error_rate=opts["error_rate"],
+            error_code=opts["error_code"],
+            error_at_seq=opts["error_at_seq"],
+            reset_at_seq=opts["reset_at_seq"],
+            lose_response_at_seq=opts["lose_response_at_seq"],
+            http_5xx_at_seq=opts["http_5xx_at_seq"],
+            http_status=int(opts["http_status"]),
+            stall_at_seq=opts["stall_at_seq"],
+            stall_ms=opts["stall_ms"],
+            first_attempt_only=not opts["every_attempt"],
+            seed=opts["seed"],
+        )
+    except ValueError as exc:
+        _fail(str(exc), exitcodes.USAGE)
+    options = EmulatorOptions(
+        secret_id=credentials.secret_id,
+        secret_key=credentials.secret_key,
+        token=credentials.token,
+        host=opts["host"],
+        port=opts["port"],
+        cues=cues,
+        loop_cues=opts["loop_cues"],
+        faults=faults,
+        rate_limits={} if opts["no_rate_limit"] else dict(DEFAULT_LIMITS),
+    )
+    _setup_logging(verbose=opts["verbose"])
+    if not _is_loopback(options.host):
+        click.echo(
+            f"tongchuan-tui emulator: warning: binding {options.host} exposes this emulator beyond this "
+            "machine; it accepts your credentials' signatures and is NOT the real service",
+            err=True,
+        )
+    code = asyncio.run(_serve(options, credentials))
+    sys.exit(code)
+
+
+def _setup_logging(*, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s emulator %(levelname)s: %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+async def _serve(options: EmulatorOptions, credentials: Credentials) -> int:
+    server = EmulatorServer(options)
+    try:
+        await server.start()
+    except OSError as exc:
+        click.echo(
+            f"tongchuan-tui emulator: cannot listen on {options.host}:{options.port} "
+            f"({exc.strerror or exc}); "
+            "choose another --port, or --port 0 for a free one",
+            err=True,
+        )
+        return exitcodes.USAGE
+    click.echo(server.url)
+    sys.stdout.flush()
+    cues = "a cue script" if options.cues else "speech placeholders (no cue script)"
+    click.echo(
+        f"tongchuan-tui emulator (NOT the real service) at {server.url}, answering with {cues}; accepting "
+        f"SecretId {mask(credentials.secret_id)} from {credentials.origin}. Ctrl-C stops it.",
+        err=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return exitcodes.OK
