@@ -2,7 +2,8 @@
 
 The speech is synthesized with espeak-ng (Debian package) in Mandarin, one sentence at a time, joined with
 pauses, resampled to 16 kHz mono and stored as Ogg/Opus; the cue script records where each sentence lies,
-so the emulator answers with these very sentences and their translations. Run: .venv/bin/python scripts/make_demo.py
+so the emulator answers with these very sentences and their translations.
+Run: .venv/bin/python scripts/make_demo.py
 """
 
 from __future__ import annotations

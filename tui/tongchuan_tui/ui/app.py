@@ -124,7 +124,7 @@ class InterpreterApp(App[int]):
         with Horizontal(id="body"):
             yield TranscriptPanes(self.services.source_lang, self.services.target_lang, id="panes")
             yield StatsPane(id="stats")
-        yield LiveStatus(self._status_info(), id="status")
+        yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
 
     @property
@@ -250,9 +250,9 @@ class InterpreterApp(App[int]):
             elapsed=format_elapsed(self.model.elapsed_s()),
         )
 
-    def _status_info(self) -> StatusInfo:
+    def _status_info(self, *, following: bool | None = None) -> StatusInfo:
         return StatusInfo(
-            following=self.following,
+            following=self.following if following is None else following,
             layout=self.resolved_layout(),
             final_only=self.final_only,
             sentences=len(self.model.transcript),
