@@ -54,7 +54,7 @@ class Plan:
         self.seconds = 6.0 if quick else 20.0
         self.catchup_seconds = 5.0 if quick else 15.0
         self.baseline_short = 3.0 if quick else 10.0
-        self.jitter_seconds = 4.0 if quick else 12.0
+        self.jitter_seconds = 4.0 if quick else 10.0
         self.revisions = 4_000 if quick else 20_000
         self.checkpoints = (1_000, 2_500, 5_000) if quick else (10_000, 25_000, 50_000)
 

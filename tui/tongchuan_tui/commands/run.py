@@ -147,8 +147,10 @@ def run_ui(plan: RunPlan) -> int:
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
     app = make_app(plan.settings, services)
-    result = app.run()
-    return result if isinstance(result, int) else exitcodes.OK
+    app.run()
+    # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
+    code = app.return_code
+    return exitcodes.UNEXPECTED if code is None else code
 
 
 def _exporter(journal_path: Path) -> Any:

@@ -22,15 +22,14 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.audio.source import AudioInputError
 from tongchuan_tui.pipeline.events import Event
 from tongchuan_tui.services import Services
 from tongchuan_tui.ui.advice import Advice, advice_for_end, advice_for_failure
+from tongchuan_tui.ui.flows import export_transcript, pick_device
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
 from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.error import ErrorDialog
 from tongchuan_tui.ui.screens.help import HelpScreen
-from tongchuan_tui.ui.screens.pickers import device_picker, export_picker
 from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
@@ -107,7 +106,6 @@ class InterpreterApp(App[int]):
         self.stats_visible: bool | None = None
         """None until mounted: then shown by default on wide terminals."""
         self.quitting = False
-        self.pause_requested = False
         self._drawn_generation = -1
         self._drawn_clipping = False
         self._dialog_shown = False
@@ -298,15 +296,13 @@ class InterpreterApp(App[int]):
         return False
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume the session."""
+        """Pause or resume the session (sessions confirm at once with Paused/Resumed; both are idempotent)."""
         if self._session_over():
             return
-        if self.pause_requested:
-            self.pause_requested = False
+        if self.model.paused:
             self.services.session.resume()
             self.notify("Resuming on a new service session…")
         else:
-            self.pause_requested = True
             self.services.session.pause()
             self.notify("Paused — space resumes.")
 
@@ -324,52 +320,19 @@ class InterpreterApp(App[int]):
             return
         if self._session_over():
             return
-        self.run_worker(self._pick_device(), group="device", exclusive=True, exit_on_error=False)
-
-    async def _pick_device(self) -> None:
-        list_devices, switch_device = self.services.list_devices, self.services.switch_device
-        if list_devices is None or switch_device is None:
-            return
-        try:
-            devices = await asyncio.to_thread(list_devices)
-        except Exception as error:
-            log.warning("listing capture devices failed: %s", error)
-            self.notify(f"Cannot list devices: {error}", severity="error", markup=False)
-            return
-        if not devices:
-            self.notify("No capture devices found.", severity="warning")
-            return
-        choice = await self.push_screen_wait(device_picker(devices, self.model.input_description))
-        if choice is None:
-            return
-        try:
-            await switch_device(choice)
-        except AudioInputError as error:
-            self.notify(str(error), title="Input not switched", severity="error", markup=False)
-        except Exception:
-            log.exception("switching the input to %s failed", choice)
-            self.notify("Could not switch the input (details in the log file).", severity="error")
+        work = pick_device(
+            self, self.services.list_devices, self.services.switch_device, self.model.input_description
+        )
+        self.run_worker(work, group="device", exclusive=True, exit_on_error=False)
 
     def action_export(self) -> None:
         """Export the session's journal in a chosen format."""
         if self.services.export is None:
             self.notify("Export is not available: this session has no journal.", severity="warning")
             return
-        self.run_worker(self._export(), group="export", exclusive=True, exit_on_error=False)
-
-    async def _export(self) -> None:
-        export = self.services.export
-        assert export is not None
-        fmt = await self.push_screen_wait(export_picker())
-        if fmt is None:
-            return
-        try:
-            path = await asyncio.to_thread(export, fmt, None)
-        except Exception as error:
-            log.warning("export to %s failed: %s", fmt, error)
-            self.notify(f"Export failed: {error}", severity="error", markup=False)
-            return
-        self.notify(f"Exported to {path}", title="Export", timeout=10, markup=False)
+        self.run_worker(
+            export_transcript(self, self.services.export), group="export", exclusive=True, exit_on_error=False
+        )
 
     def action_cycle_layout(self) -> None:
         """Side by side → stacked → interleaved → translation only → side by side."""
