@@ -56,7 +56,7 @@ class Plan:
         self.baseline_short = 3.0 if quick else 10.0
         self.jitter_seconds = 4.0 if quick else 10.0
         self.revisions = 4_000 if quick else 20_000
-        self.checkpoints = (1_000, 2_500, 5_000) if quick else (10_000, 25_000, 50_000)
+        self.checkpoints = (2_500, 5_000, 10_000) if quick else (10_000, 25_000, 50_000)
 
 
 def _step(name: str) -> None:

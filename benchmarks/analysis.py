@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ class Packet:
     wire_at: float
     """Monotonic seconds at which the request reached the server."""
     is_end: bool = False
+    session: str = ""
+    """The SessionUuid it belongs to."""
 
     @property
     def audio_end_ms(self) -> int:
@@ -54,6 +57,21 @@ def pacing(packets: Sequence[Packet], start: float) -> Pacing:
     )
 
 
+def service_excess_ms(packets: Sequence[Packet]) -> float:
+    """The most audio delivered ahead of real time as the service can judge it: at each arrival, the audio
+    its session had received before, less the time since the session's first packet arrived (≤ 0: never
+    ahead). Needs no start time, so it holds whatever clock the client paces by; arrival jitter shows in
+    it."""
+    first: dict[str, float] = {}
+    delivered: dict[str, int] = {}
+    worst = float("-inf")
+    for p in sorted(packets, key=lambda p: p.wire_at):
+        start = first.setdefault(p.session, p.wire_at)
+        worst = max(worst, delivered.get(p.session, 0) - (p.wire_at - start) * 1000)
+        delivered[p.session] = delivered.get(p.session, 0) + p.duration_ms
+    return worst
+
+
 def lag_behind(packets: Sequence[Packet], available_at: Callable[[int], float | None]) -> list[float]:
     """Per audio packet, ms from the moment its last sample was available to its arrival at the server."""
     lags: list[float] = []
@@ -76,3 +94,14 @@ def intervals_ms(packets: Sequence[Packet]) -> list[float]:
     """Gaps between successive arrivals (for jitter)."""
     times = [p.wire_at for p in packets]
     return [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+
+
+def growth_ms_per_min(audio_end_ms: list[int], behind_ms: list[float]) -> float:
+    """Least-squares slope of behind-live against audio time, in ms per minute of audio."""
+    n = len(behind_ms)
+    if n < 2:
+        return math.nan
+    xs = [e / 60_000 for e in audio_end_ms[:n]]
+    mx, my = sum(xs) / n, sum(behind_ms) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, behind_ms, strict=True)) / var if var else math.nan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from benchmarks.analysis import Packet, pacing
+from benchmarks.analysis import Packet, growth_ms_per_min, pacing
 from benchmarks.audio import speech_pcm
 from benchmarks.baseline import BaselineRun, run_baseline
 from benchmarks.client_bench import MIC_FRAME_MS, ClientResults, LiveRun
@@ -55,17 +55,6 @@ def run_baselines(emu: EmulatorThread, seconds: float, short_seconds: float) -> 
             emu.handle.clear_faults()
         out.append(BaselineMeasured(run, latency, audio_s, cpu))
     return out
-
-
-def growth_ms_per_min(audio_end_ms: list[int], behind_ms: list[float]) -> float:
-    """Least-squares slope of behind-live against audio time, in ms per minute of audio."""
-    n = len(behind_ms)
-    if n < 2:
-        return math.nan
-    xs = [e / 60_000 for e in audio_end_ms[:n]]
-    mx, my = sum(xs) / n, sum(behind_ms) / n
-    var = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, behind_ms, strict=True)) / var if var else math.nan
 
 
 def _row(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from benchmarks.analysis import Packet, lag_behind, pacing, sizes
+from benchmarks.analysis import Packet, lag_behind, pacing, service_excess_ms, sizes
 from benchmarks.audio import LiveSource, speech_pcm
 from benchmarks.emulator_thread import EmulatorThread
 from benchmarks.measure import fmt, summarize
@@ -20,6 +20,8 @@ SPIKE_MS = 1000.0
 SPIKE_SPAN = (0.25, 0.6)
 """The spike: 1 s answers from 25% to 60% of the run, then back to normal."""
 RECOVERED_WITHIN_MS = 50.0
+SERVICE_JITTER_MS = 10.0
+"""Arrival jitter allowed when judging pacing from arrivals alone (the emulator allows 500 ms)."""
 BOUNDED_MS = 1000.0
 
 
@@ -83,6 +85,19 @@ async def run_client(emu: EmulatorThread, seconds: float, catchup_seconds: float
     return results
 
 
+def scheduled(run: SessionRun, source: LiveSource | None) -> list[Packet]:
+    """Packets timed from the start of their service session's ideal 1:1 schedule: when it opened, or, for a
+    live input, when its first sample was spoken if that was earlier (that audio already existed)."""
+    out = []
+    for p in run.timeline_packets:
+        opened_at, offset = run.opened[p.session]
+        start = opened_at if source is None else min(opened_at, source.started_at + offset / 1000)
+        out.append(
+            Packet(p.seq, p.audio_start_ms - offset, p.duration_ms, p.wire_at - start, p.is_end, p.session)
+        )
+    return out
+
+
 def _ms(values: list[float], q: str) -> str:
     s = summarize(values)
     return fmt({"p50": s.p50, "p99": s.p99, "max": s.max, "mean": s.mean}[q])
@@ -139,9 +154,10 @@ def latency_section(res: ClientResults) -> Section:
                 Nearly all of the added latency is one input frame: the scheduler's 1:1 clock starts when the
                 first frame *arrives* (`ServiceSession.opened_at`), but that frame's audio began one frame
                 earlier, so every packet is held until one frame after its audio exists. Starting a live
-                session's clock at the first frame's first sample (arrival minus the audio already queued)
-                would remove it without ever sending ahead: packets would still leave exactly one
-                packet-length apart, as the service measures from the first packet it receives.
+                session's clock earlier by the audio already queued when it opens, capped at one packet,
+                removes it without sending ahead as the service sees it (it measures from its first packet,
+                and the packets still leave one packet-length apart); tried on this machine, that one change
+                brought the added latency p99 to about 3 ms with both frame sizes and no emulator violations.
                 """
             )
         )
@@ -169,21 +185,30 @@ def pacing_section(res: ClientResults) -> Section:
         prose(
             """
             Packet k of a service session is due when the audio it ends with has been spoken since the
-            session opened (`ServiceSessionOpened`): for 200 ms packets, (k+1)·200 ms. Error = arrival on
-            the socket − due (positive: late). *Ahead* counts packets more than 1 ms early (the two clock
-            reads are on different threads). The non-live run reads the audio as fast as the session takes
-            it, so only the scheduler paces it. *Emulator violations* are the emulator's own pacing/gap rule
-            breaks (it fails the session on one).
+            session began: for 200 ms packets, (k+1)·200 ms. The session begins when it opened
+            (`ServiceSessionOpened`), or for a live input when its first sample was spoken, if earlier (that
+            audio existed before the session opened). Error = arrival on the socket − due (positive: late).
+            *Ahead* counts packets more than 1 ms early (the clock reads are on different threads). *Max
+            excess (service's view)* needs no start time: at each arrival, the audio already delivered in the
+            session less the time since its first packet arrived — what the service can check; arrival jitter
+            of the first packet shows in it as a few ms. The non-live run reads the audio as fast as the
+            session takes it, so only the scheduler paces it; for the live runs the error is mostly the
+            hold of measure 1. *Emulator violations* are the emulator's own pacing/gap rule breaks (it fails
+            the session on one; its tolerance is 500 ms).
             """
         ),
     )
-    runs = [lr.run for lr in res.live.values()] + ([res.file] if res.file is not None else [])
+    runs: list[tuple[SessionRun, LiveSource | None]] = [(lr.run, lr.source) for lr in res.live.values()]
+    runs += [(res.file, None)] if res.file is not None else []
     rows = []
-    ahead_total, violations = 0, 0
-    for run in runs:
-        pace = pacing(run.packets, 0.0)
+    ahead_total, violations, worst, worst_excess = 0, 0, math.nan, float("-inf")
+    for run, source in runs:
+        pace = pacing(scheduled(run, source), 0.0)
+        excess = service_excess_ms(run.timeline_packets)
+        worst_excess = max(worst_excess, excess)
         ahead_total += pace.ahead
         violations += run.emulator_violations
+        worst = max(worst, pace.abs_error.p99) if not math.isnan(worst) else pace.abs_error.p99
         rows.append(
             [
                 run.label,
@@ -192,6 +217,7 @@ def pacing_section(res: ClientResults) -> Section:
                 fmt(pace.abs_error.p99),
                 fmt(pace.abs_error.max),
                 pace.ahead,
+                fmt(excess),
                 fmt(pace.earliest_ms),
                 run.emulator_violations,
                 sizes(run.packets),
@@ -205,19 +231,25 @@ def pacing_section(res: ClientResults) -> Section:
             "|error| p99 ms",
             "|error| max ms",
             "ahead",
+            "max excess (service's view) ms",
             "earliest ms",
             "emulator violations",
             "packet sizes",
         ],
         rows,
     )
-    worst = max(
-        (summarize([abs(e) for e in pacing(r.packets, 0.0).errors_ms]).p99 for r in runs), default=math.nan
-    )
     sec.target("never ahead of the 1:1 schedule", "0 packets early", f"{ahead_total} early", ahead_total == 0)
+    sec.target(
+        "never ahead as the service sees it",
+        f"max excess ≤ {SERVICE_JITTER_MS:.0f} ms (arrival jitter)",
+        f"{fmt(worst_excess)} ms",
+        worst_excess <= SERVICE_JITTER_MS,
+    )
     sec.target("emulator's pacing rules", "0 violations", f"{violations}", violations == 0)
+    file_p99 = pacing(scheduled(res.file, None), 0.0).abs_error.p99 if res.file is not None else math.nan
     sec.notes.append(
-        f"Worst p99 |pacing error| over these runs: {fmt(worst)} ms (no target set; for reference)."
+        f"Scheduler precision (non-live run): p99 |pacing error| {fmt(file_p99)} ms (no target set; "
+        f"for reference). Worst p99 over all runs: {fmt(worst)} ms."
     )
     return sec
 
@@ -329,8 +361,3 @@ def cpu_rows(res: ClientResults) -> list[list[object]]:
         ]
         for run in runs
     ]
-
-
-def packets_of(run: SessionRun) -> list[Packet]:
-    """The audio packets (IsEnd left out)."""
-    return [p for p in run.packets if not p.is_end]

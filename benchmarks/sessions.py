@@ -152,10 +152,17 @@ def _join_wire(run: SessionRun, wire: WireLog) -> None:
             continue
         opened_at, offset = run.opened[chunk.session_uuid]
         run.timeline_packets.append(
-            Packet(chunk.seq, chunk.audio_start_ms, chunk.duration_ms, at, chunk.is_end)
+            Packet(chunk.seq, chunk.audio_start_ms, chunk.duration_ms, at, chunk.is_end, chunk.session_uuid)
         )
         run.packets.append(
-            Packet(chunk.seq, chunk.audio_start_ms - offset, chunk.duration_ms, at - opened_at, chunk.is_end)
+            Packet(
+                chunk.seq,
+                chunk.audio_start_ms - offset,
+                chunk.duration_ms,
+                at - opened_at,
+                chunk.is_end,
+                chunk.session_uuid,
+            )
         )
         run.round_trips_ms.append(chunk.round_trip_ms)
         called = wire.called_at.get((chunk.session_uuid, chunk.seq))

@@ -1,6 +1,6 @@
 """Runs one audio-device action in its own process (ALSA reads ~/.asoundrc once per process) and prints JSON.
 
-Usage: alsa_probe.py list | alsa_probe.py capture SPEC SECONDS OUT.raw
+Usage: alsa_probe.py list | capture SPEC SECONDS OUT.raw | sequence OUT_DIR SECONDS SPEC...
 """
 
 from __future__ import annotations
@@ -56,6 +56,13 @@ def main() -> None:
         result: dict[str, object] = {"devices": [asdict(d) for d in list_devices()]}
     elif action == "capture":
         result = asyncio.run(capture(sys.argv[2], float(sys.argv[3]), Path(sys.argv[4])))
+    elif action == "sequence":  # several captures one after another in one process, as a device switch does
+        out_dir, seconds, specs = Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+        result = {
+            "runs": [
+                asyncio.run(capture(spec, seconds, out_dir / f"{i}.raw")) for i, spec in enumerate(specs)
+            ]
+        }
     else:
         raise SystemExit(f"unknown action {action}")
     print(json.dumps(result))

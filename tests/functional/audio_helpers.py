@@ -15,7 +15,24 @@ from typing import Any
 
 import av
 
+from tongchuan_tui.audio.source import AudioSource
+
 PROBE = Path(__file__).with_name("alsa_probe.py")
+
+
+async def read_all(source: AudioSource, *, limit: int | None = None) -> bytes:
+    """Start `source` and collect its PCM to the end (or `limit` bytes, then stop)."""
+    await source.start()
+    pcm = bytearray()
+    try:
+        async for piece in source.frames():
+            assert len(piece) % 2 == 0, "a piece is not whole samples"
+            pcm += piece
+            if limit is not None and len(pcm) >= limit:
+                break
+    finally:
+        await source.stop()
+    return bytes(pcm)
 
 
 def noise_pcm(seconds: float, *, seed: int = 7, rate: int = 16_000) -> bytes:
@@ -120,3 +137,9 @@ def run_devices_command(home: Path, *, env: dict[str, str] | None = None) -> sub
         timeout=60,
         check=False,
     )
+
+
+def spawn_arecord(file_type: str, samples: int) -> subprocess.Popen[bytes]:
+    """`arecord` from the default ALSA device to a pipe, as in the documented SSH recipe."""
+    command = ["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "16000", "-c", "1", "-t", file_type]
+    return subprocess.Popen([*command, "-s", str(samples)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

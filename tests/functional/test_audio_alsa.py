@@ -18,7 +18,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.functional.audio_helpers import noise_pcm, run_devices_command, run_probe, write_asoundrc
+import pytest
+from tests.functional.audio_helpers import (
+    noise_pcm,
+    read_all,
+    run_devices_command,
+    run_probe,
+    spawn_arecord,
+    write_asoundrc,
+)
+
+from tongchuan_tui.audio.stdin import StdinSource
 
 FIXTURE_S = 1.0
 MAX_OFFSET = 16_000  # bytes = 0.5 s
@@ -140,3 +150,30 @@ def test_devices_command_lists_devices_or_says_there_are_none(isolated_home: Pat
     assert none.stdout.startswith("No audio capture device found")
     assert "--input -" in none.stdout
     assert "ALSA lib" not in listed.stderr + none.stderr
+
+
+@pytest.mark.parametrize("file_type", ["wav", "raw"])
+async def test_arecord_piped_into_stdin(isolated_home: Path, tmp_path: Path, file_type: str) -> None:
+    # The documented SSH recipe, on the same fake device: arecord … | tongchuan-tui --input -
+    # (arecord writes a WAV header unless told `-t raw`; the stdin source skips it.)
+    fixture, infile = _fixture(tmp_path)
+    write_asoundrc(isolated_home, infile)
+    with spawn_arecord(file_type, 16_000) as recorder:
+        assert recorder.stdout is not None
+        got = await read_all(StdinSource(recorder.stdout))
+        errors = recorder.stderr.read() if recorder.stderr else b""
+    assert recorder.returncode == 0, errors
+
+    assert got == fixture  # -s 16000: exactly one second, the whole fixture, no header bytes
+
+
+def test_switching_devices_in_one_process(isolated_home: Path, tmp_path: Path) -> None:
+    # The UI's device switch stops one MicSource and starts another: PortAudio must come back each time.
+    fixture, infile = _fixture(tmp_path)
+    write_asoundrc(isolated_home, infile, name="tctest")
+
+    runs = run_probe(isolated_home, "sequence", str(tmp_path), "1.2", "mic", "mic:tctest", "mic")["runs"]
+
+    assert [run.get("description") for run in runs] == ["mic:default", "mic:tctest", "mic:default"]
+    for i in range(3):
+        _assert_captured((tmp_path / f"{i}.raw").read_bytes(), fixture)

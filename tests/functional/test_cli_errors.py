@@ -101,3 +101,9 @@ def test_help_documents_exit_codes(isolated_home: Path) -> None:
     assert result.returncode == 0
     for code in (exitcodes.NO_CREDENTIALS, exitcodes.BAD_INPUT, exitcodes.SERVICE_REJECTED, 130):
         assert f"{code:>3}  " in result.stdout
+
+
+def test_audio_on_stdin_needs_headless_output(isolated_home: Path) -> None:
+    result = run_cli("--input", "-", home=isolated_home, env=CREDS)
+    assert result.returncode == exitcodes.USAGE
+    assert "--plain" in one_line(result.stderr)

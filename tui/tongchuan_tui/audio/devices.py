@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
+import ctypes.util
 import logging
-import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from tongchuan_tui.audio.source import AudioInputError
@@ -18,28 +17,47 @@ PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-
 NO_DEVICE_HINT = f"over SSH pipe audio from the machine with the microphone instead: {PIPE_ALTERNATIVE}"
 NO_PYAUDIO = "microphone capture needs PyAudio: pip install 'tongchuan-tui[mic]'"
 
-_stderr_lock = threading.Lock()
+_ALSA_HANDLER = ctypes.CFUNCTYPE(
+    None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+)
+_JACK_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+_silencers: list[object] = []  # the C callbacks must outlive every call into the libraries
+_silence_lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 (not just sys.stderr): ALSA and JACK write their probing errors there."""
-    with _stderr_lock:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no fd 2 at all: nothing to silence
-            yield
+def _ignore_alsa(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+    return None
+
+
+def _ignore_jack(message: bytes | None) -> None:
+    return None
+
+
+def silence_native_audio_logs() -> None:
+    """Stop ALSA and JACK printing their probing errors to the terminal (idempotent).
+
+    PortAudio's initialisation makes ALSA and JACK report every PCM and server they cannot open, straight to
+    file descriptor 2. Their own error hooks are replaced instead of redirecting fd 2, because Textual draws
+    the screen on fd 2 and a redirect would swallow frames.
+    """
+    with _silence_lock:
+        if _silencers:
             return
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
+        alsa_handler, jack_handler = _ALSA_HANDLER(_ignore_alsa), _JACK_HANDLER(_ignore_jack)
+        _silencers.extend((alsa_handler, jack_handler))
+        for name, setters, handler in (
+            ("asound", ("snd_lib_error_set_handler",), alsa_handler),
+            ("jack", ("jack_set_error_function", "jack_set_info_function"), jack_handler),
+        ):
+            path = ctypes.util.find_library(name)
+            if path is None:
+                continue
             try:
-                os.dup2(devnull, 2)
-            finally:
-                os.close(devnull)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+                library = ctypes.CDLL(path)
+                for setter in setters:
+                    getattr(library, setter)(handler)
+            except (OSError, AttributeError) as exc:
+                logger.debug("cannot silence %s: %s", name, exc)
 
 
 def import_pyaudio() -> Any:
@@ -95,13 +113,12 @@ def list_devices() -> list[DeviceInfo]:
     except AudioInputError:
         logger.info("PyAudio is not installed: no capture devices")
         return []
-    with quiet_stderr():
-        pa = pyaudio.PyAudio()
+    silence_native_audio_logs()
+    pa = pyaudio.PyAudio()
     try:
         return input_devices(pa)
     finally:
-        with quiet_stderr():
-            pa.terminate()
+        pa.terminate()
 
 
 def resolve_device(devices: list[DeviceInfo], selector: str | None) -> DeviceInfo:

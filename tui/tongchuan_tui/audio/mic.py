@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tongchuan_tui.audio.devices import import_pyaudio, input_devices, quiet_stderr, resolve_device
+from tongchuan_tui.audio.devices import (
+    import_pyaudio,
+    input_devices,
+    resolve_device,
+    silence_native_audio_logs,
+)
 from tongchuan_tui.audio.format import CHANNELS, SAMPLE_RATE
 from tongchuan_tui.audio.pipe import PcmPipe
 from tongchuan_tui.audio.resample import ToServiceFormat
@@ -46,25 +51,24 @@ class MicSource(ThreadedSource):
 
     def _open(self) -> None:
         self._pyaudio = import_pyaudio()
-        with quiet_stderr():
-            self._pa = self._pyaudio.PyAudio()
+        silence_native_audio_logs()
+        self._pa = self._pyaudio.PyAudio()
         device = resolve_device(input_devices(self._pa), self.selector)
         self.device = device
         self.description = f"mic:{device.name}"
         self.rate, self.channels = self._choose_format(device)
         frames = max(1, self.rate * self._buffer_ms // 1000)
         try:
-            with quiet_stderr():
-                self._stream = self._pa.open(
-                    format=self._pyaudio.paInt16,
-                    channels=self.channels,
-                    rate=self.rate,
-                    input=True,
-                    input_device_index=device.index,
-                    frames_per_buffer=frames,
-                    stream_callback=self._callback,
-                    start=False,
-                )
+            self._stream = self._pa.open(
+                format=self._pyaudio.paInt16,
+                channels=self.channels,
+                rate=self.rate,
+                input=True,
+                input_device_index=device.index,
+                frames_per_buffer=frames,
+                stream_callback=self._callback,
+                start=False,
+            )
         except (OSError, ValueError) as exc:
             raise AudioInputError(
                 f"capture device {device.index} ({device.name}) cannot be opened ({_reason(exc)}); "
@@ -82,13 +86,12 @@ class MicSource(ThreadedSource):
         candidates.append((native, device.channels))
         for rate, channels in candidates:
             try:
-                with quiet_stderr():
-                    supported = self._pa.is_format_supported(
-                        rate,
-                        input_device=device.index,
-                        input_channels=channels,
-                        input_format=self._pyaudio.paInt16,
-                    )
+                supported = self._pa.is_format_supported(
+                    rate,
+                    input_device=device.index,
+                    input_channels=channels,
+                    input_format=self._pyaudio.paInt16,
+                )
             except ValueError:
                 continue
             if supported:
@@ -115,8 +118,7 @@ class MicSource(ThreadedSource):
 
     def _produce(self, pipe: PcmPipe) -> None:
         self._feed = pipe
-        with quiet_stderr():
-            self._stream.start_stream()
+        self._stream.start_stream()
         while not pipe.wait_closed(WATCH_INTERVAL_S):
             if not self._stream.is_active():
                 raise AudioInputError(
@@ -127,14 +129,13 @@ class MicSource(ThreadedSource):
     def _release(self) -> None:
         stream, self._stream = self._stream, None
         pa, self._pa = self._pa, None
-        with quiet_stderr():
-            if stream is not None:
-                try:
-                    stream.stop_stream()
-                finally:
-                    stream.close()
-            if pa is not None:
-                pa.terminate()
+        if stream is not None:
+            try:
+                stream.stop_stream()
+            finally:
+                stream.close()
+        if pa is not None:
+            pa.terminate()
 
 
 def _reason(exc: BaseException) -> str:

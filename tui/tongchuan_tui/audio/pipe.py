@@ -52,8 +52,10 @@ class PcmPipe:
 
     def put(self, pcm: bytes) -> bool:
         """Queue a piece; blocks while full unless dropping. False once closed (the producer should stop)."""
+        if self._closed.is_set():
+            return False
         if not self._drop_oldest:
-            self._space.acquire()
+            self._space.acquire()  # `close` releases it, so a producer waiting here always wakes
         if self._closed.is_set():
             return False
         try:

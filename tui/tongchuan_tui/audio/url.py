@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 OPENING_BYTES = 1000 * BYTES_PER_MS
 """How much of the first connection is kept to recognise a finite resource served again from its start."""
+TAIL_GUARD_BYTES = 100 * BYTES_PER_MS
+"""Audio at the very end of a dropped connection that may come from a damaged frame."""
 
 
 def redact_url(url: str) -> str:
@@ -96,59 +98,68 @@ class UrlSource(ThreadedSource):
 
     def _produce(self, pipe: PcmPipe) -> None:
         emitted = 0
-        opening = bytearray()  # the first second of the first connection, to recognise a replay
-        clean_end = False
-        reconnected = False
+        opening = bytearray()  # the start of the first connection, to recognise a replay
+        first_connection = True
         while True:
             assert self._pcm is not None
             pieces: Iterator[bytes] = self._pcm
             skip = 0
+            fresh = 0  # bytes this connection added
+            skipped = 0  # bytes of this connection dropped as already sent
+            resumed = False  # this connection replays a finite resource from its start
             try:
-                if reconnected:
+                if not first_connection:
                     head, pieces, replay = self._check_replay(pieces, bytes(opening))
-                    if replay and clean_end:
-                        # A finite resource served again from its start: its first end was the real one.
-                        logger.info("%s: the stream restarted from its beginning; ended", self.description)
-                        return
                     # A file-like resource restarts at its beginning: skip what was already sent.
-                    skip = emitted if (replay or self.duration_ms is not None) else 0
+                    resumed = replay or self.duration_ms is not None
+                    skip = emitted if resumed else 0
                     pieces = itertools.chain([head], pieces)
                 for piece in pieces:
                     if skip:
                         cut = min(skip, len(piece))
                         skip -= cut
+                        skipped += cut
                         piece = piece[cut:]
                     if not piece:
                         continue
-                    if len(opening) < OPENING_BYTES and not reconnected:
+                    if first_connection and len(opening) < OPENING_BYTES:
                         opening += piece[: OPENING_BYTES - len(opening)]
                     if not pipe.put(piece):
                         return
                     emitted += len(piece)
+                    fresh += len(piece)
                 if self._finished(emitted):
                     return
-                clean_end = True
+                reached, before = skipped + fresh, emitted - fresh  # this connection's end; where we were
+                caught_up = reached >= before - TAIL_GUARD_BYTES
+                if resumed and caught_up and fresh < TAIL_GUARD_BYTES:
+                    # Served again from its start and ending where we had got to: that was the real end.
+                    logger.info("%s: the stream is a finite one and has ended", self.description)
+                    return
                 logger.warning("%s: stream ended; reconnecting in case it is a drop", self.description)
             except (av.FFmpegError, OSError) as exc:
-                clean_end = False
                 logger.warning("%s: stream dropped (%s); reconnecting", self.description, exc)
+            if first_connection:
+                # The tail of a dropped connection may be a damaged frame: keep only what precedes it.
+                del opening[max(0, emitted - TAIL_GUARD_BYTES) :]
             if not self._reconnect(pipe):
                 return
-            reconnected = True
+            first_connection = False
 
     @staticmethod
     def _check_replay(pieces: Iterator[bytes], opening: bytes) -> tuple[bytes, Iterator[bytes], bool]:
-        """Read the new connection's opening; True when it repeats the first one (a finite resource).
+        """Read the new connection's opening; True when it repeats `opening` (a finite resource).
 
-        Digital silence proves nothing (a live stream may start silent both times): never a replay.
+        Too short an opening, or digital silence (a live stream may start silent both times), proves nothing.
         """
         head = bytearray()
+        if len(opening) < TAIL_GUARD_BYTES or not any(opening):
+            return bytes(head), pieces, False
         for piece in pieces:
             head += piece
             if len(head) >= len(opening):
                 break
-        replay = any(opening) and len(head) >= len(opening) and head[: len(opening)] == opening
-        return bytes(head), pieces, bool(replay)
+        return bytes(head), pieces, head[: len(opening)] == opening
 
     def _reconnect(self, pipe: PcmPipe) -> bool:
         """Reopen with backoff; False when stopped meanwhile; raises AudioInputError when giving up."""

@@ -64,6 +64,10 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
 def run_command(settings: Settings, options: dict[str, Any]) -> int:
     """Run one interpreting session; returns the process exit code."""
     headless = bool(options.get("plain") or options.get("jsonl"))
+    if settings.input.strip() == "-" and not headless and not options.get("demo"):
+        # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
+        _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
+        return exitcodes.USAGE
     plan = make_plan(settings, options, headless=headless)
     if isinstance(plan, int):
         return plan

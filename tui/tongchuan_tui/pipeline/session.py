@@ -48,6 +48,9 @@ __all__ = ["InterpreterSession", "SessionOptions"]
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 1.0
+NON_LIVE_READ_AHEAD_MS = 2_000
+"""How far a file or stdin is read ahead of what is sent: enough to coalesce catch-up packets of 500 ms,
+small enough that the backlog shown is real lag rather than a full buffer of readily available audio."""
 
 
 class InterpreterSession:
@@ -79,9 +82,7 @@ class InterpreterSession:
         self.transcript = Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
-        self._backlog = Backlog(
-            options.max_backlog_ms * BYTES_PER_MS, live=source.live, on_drop=self._on_drop
-        )
+        self._backlog = Backlog(self._backlog_bound(source), live=source.live, on_drop=self._on_drop)
         self._collector = ResultCollector(
             service=service,
             clock=self._clock,
@@ -115,6 +116,13 @@ class InterpreterSession:
         self._finished = False
 
     # ----- SessionLike -----
+
+    def _backlog_bound(self, source: AudioSource) -> int:
+        """Bytes the backlog may hold: max_backlog_ms for live input, a short read-ahead otherwise."""
+        bound_ms = self.options.max_backlog_ms
+        if not source.live:
+            bound_ms = min(bound_ms, NON_LIVE_READ_AHEAD_MS)
+        return bound_ms * BYTES_PER_MS
 
     def add_sink(self, sink: Sink) -> None:
         """Receive every event from now on."""
@@ -157,6 +165,7 @@ class InterpreterSession:
         if not self._ran:
             self._source = source
             self._backlog.live = source.live
+            self._backlog.max_bytes = self._backlog_bound(source)
             return
         if self._finished:
             return
@@ -169,6 +178,7 @@ class InterpreterSession:
         with contextlib.suppress(Exception):
             await old.stop()
         self._backlog.live = source.live
+        self._backlog.max_bytes = self._backlog_bound(source)
         self._scheduler.input_ended = False
         self._emit(InputChanged(at_ms=self._backlog.tail // BYTES_PER_MS, input=source.description))
         self._reader = asyncio.ensure_future(self._read(source, self._reader_generation))
@@ -211,6 +221,9 @@ class InterpreterSession:
             await self._source.start()
         except AudioInputError as error:
             return self._end(Outcome("failed", exitcodes.BAD_INPUT, str(error)))
+        # Some inputs only know once open whether they are live (a URL of a finished recording is not).
+        self._backlog.live = self._source.live
+        self._backlog.max_bytes = self._backlog_bound(self._source)
         self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
         helpers = [asyncio.ensure_future(self._collector.run()), asyncio.ensure_future(self._tick())]
         try:
