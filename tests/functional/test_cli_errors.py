@@ -51,8 +51,14 @@ def test_missing_credentials_say_where_they_were_looked_for(isolated_home: Path,
 def test_missing_input_file_is_one_line_and_exit_4(isolated_home: Path, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-talk.mp3"
     result = run_cli(
-        "--input", str(missing), "--plain", "--no-log", "--endpoint", "http://127.0.0.1:9/",
-        home=isolated_home, env=CREDS,
+        "--input",
+        str(missing),
+        "--plain",
+        "--no-log",
+        "--endpoint",
+        "http://127.0.0.1:9/",
+        home=isolated_home,
+        env=CREDS,
     )
     assert result.returncode == exitcodes.BAD_INPUT
     assert "no-such-talk.mp3" in result.stderr
@@ -64,8 +70,14 @@ def test_not_audio_is_exit_4(isolated_home: Path, tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("this is not audio\n" * 100)
     result = run_cli(
-        "--input", str(text), "--plain", "--no-log", "--endpoint", "http://127.0.0.1:9/",
-        home=isolated_home, env=CREDS,
+        "--input",
+        str(text),
+        "--plain",
+        "--no-log",
+        "--endpoint",
+        "http://127.0.0.1:9/",
+        home=isolated_home,
+        env=CREDS,
     )
     assert result.returncode == exitcodes.BAD_INPUT
     assert "notes.txt" in result.stderr

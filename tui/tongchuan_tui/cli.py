@@ -55,9 +55,7 @@ def fail(message: str, code: int) -> None:
 @click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), help="Write the session journal here.")
 @click.option("--no-log", is_flag=True, help="Do not write a session journal.")
-@click.option(
-    "--record-audio", type=click.Path(path_type=Path), help="Save the audio sent (.wav or .flac)."
-)
+@click.option("--record-audio", type=click.Path(path_type=Path), help="Save the audio sent (.wav or .flac).")
 @click.option("--demo", is_flag=True, help="Run on the built-in demo: in-process emulator, bundled speech.")
 @click.option(
     "--layout",

@@ -258,9 +258,7 @@ class ManagedSession:
             settings=settings_for_display(settings),
         )
         # The journal is the first sink, so it has every event before any front end can fail on one.
-        return InterpreterSession(
-            options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap
-        )
+        return InterpreterSession(options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap)
 
 
 def with_demo_defaults(settings: Settings) -> Settings:
