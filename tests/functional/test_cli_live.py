@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.functional.audio_helpers import write_asoundrc
+
 from tongchuan_tui import exitcodes
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import EmulatorHandle, run_emulator_in_thread
@@ -166,7 +166,8 @@ def test_ui_in_tmux_shows_both_texts_and_stats_and_quits_cleanly(
 
         wait_for(lambda: "The meeting starts now." in screen(), 30, "the second translation on screen")
         shown = screen()
-        assert "各位早上好。" in shown and "Good morning, everyone." in shown
+        assert "各位早上好。" in shown
+        assert "Good morning, everyone." in shown
         assert "EMULATOR" in shown
         tmux("-S", socket, "send-keys", "-t", "ui", "s")
         wait_for(lambda: "Round trip" in screen(), 10, "the stats pane")
