@@ -34,10 +34,12 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
     credentials = None
     if not demo:
         try:
-            parse_endpoint(settings.endpoint)
+            endpoint = parse_endpoint(settings.endpoint)
         except ValueError as exc:
             _stderr(str(exc))
             return exitcodes.USAGE
+        if endpoint.insecure_non_loopback:
+            _stderr(f"warning: {settings.endpoint} is plain http to another machine: nothing is encrypted")
         try:
             credentials = resolve_credentials(
                 settings.profile, settings.secret_id, settings.secret_key, settings.token
