@@ -76,6 +76,9 @@ class ServiceSessionOpened:
     index: int
     offset_ms: int
     reason: str
+    lead_ms: int = 0
+    """Live audio already spoken when it opened, counted in its 1:1 budget (its pacing origin is that
+    much earlier than this event)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,17 +267,24 @@ class Scheduler:
     def _open(self, reason: str) -> ServiceSession:
         now = self._clock.monotonic()
         offset_ms = self.backlog.head // BYTES_PER_MS
+        lead_ms = 0
+        if self.backlog.live:
+            # Live audio already queued was being spoken before now: the first frame's audio began one
+            # frame earlier than it arrived. Counting from its start (at most one packet back) keeps the
+            # 1:1 rule true of the audio itself while sparing every packet a frame's wait.
+            lead_ms = min(len(self.backlog), self._chunk_bytes) // BYTES_PER_MS
+        opened_at = now - lead_ms / 1000
         session = ServiceSession(
             uuid=str(uuidlib.uuid4()),
             index=self._index,
-            opened_at=now,
+            opened_at=opened_at,
             utc=int(self._clock.time()),
             timeline=self._transcript.open_session(self._index, offset_ms),
             last_ok=now,
         )
         self._index += 1
         self.current = session
-        self._emit(ServiceSessionOpened(session.uuid, session.index, offset_ms, reason))
+        self._emit(ServiceSessionOpened(session.uuid, session.index, offset_ms, reason, lead_ms))
         return session
 
     def _close(self, session: ServiceSession, reason: str, *, collect: bool) -> None:
