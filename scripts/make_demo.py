@@ -22,15 +22,30 @@ PAUSE_MS = 700
 
 SENTENCES = [
     ("大家好，欢迎来到今天的技术分享会。", "Hello everyone, and welcome to today's tech talk."),
-    ("今天我们要聊的是实时同声传译。", "Today we are going to talk about real-time simultaneous interpretation."),
-    ("同声传译要求在讲话的同时给出翻译。", "Simultaneous interpretation means translating while the speaker is still talking."),
-    ("这对网络延迟和音频节奏都有很高的要求。", "This places high demands on network latency and audio pacing."),
+    (
+        "今天我们要聊的是实时同声传译。",
+        "Today we are going to talk about real-time simultaneous interpretation.",
+    ),
+    (
+        "同声传译要求在讲话的同时给出翻译。",
+        "Simultaneous interpretation means translating while the speaker is still talking.",
+    ),
+    (
+        "这对网络延迟和音频节奏都有很高的要求。",
+        "This places high demands on network latency and audio pacing.",
+    ),
     ("我们每两百毫秒发送一个音频包。", "We send one audio packet every two hundred milliseconds."),
     ("发送的速度必须和说话的速度一样。", "Audio must be sent exactly as fast as it is spoken."),
-    ("如果网络出了问题，客户端会自动重试。", "If the network has a problem, the client retries automatically."),
+    (
+        "如果网络出了问题，客户端会自动重试。",
+        "If the network has a problem, the client retries automatically.",
+    ),
     ("每一句话都会被记录下来，不会丢失。", "Every sentence is journaled, so nothing is lost."),
     ("会后可以导出字幕文件。", "After the event, you can export subtitle files."),
-    ("这个界面可以在服务器上通过远程终端使用。", "This interface also works on a server over a remote terminal."),
+    (
+        "这个界面可以在服务器上通过远程终端使用。",
+        "This interface also works on a server over a remote terminal.",
+    ),
     ("按空格键可以暂停，按Q键退出。", "Press space to pause, and press Q to quit."),
     ("谢谢大家，祝大家有美好的一天。", "Thank you all, and have a wonderful day."),
 ]
