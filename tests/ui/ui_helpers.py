@@ -40,3 +40,10 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], within_s:
 def pane_lines(pane: TranscriptPane) -> list[str]:
     """The text a pane shows, line by line, as the user sees it."""
     return [pane.render_line(y).text.rstrip() for y in range(pane.scrollable_content_region.height)]
+
+
+def drawn_lines(pane: TranscriptPane) -> list[str]:
+    """The text of a pane as last composed onto the screen (what the terminal got, not what it would draw)."""
+    strips = pane.screen._compositor.render_strips()
+    region = pane.scrollable_content_region
+    return [strips[y].crop(region.x, region.right).text.rstrip() for y in range(region.y, region.bottom)]

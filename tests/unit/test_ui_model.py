@@ -286,3 +286,121 @@ def test_header_keeps_the_emulator_badge_and_the_state_at_80_columns() -> None:
     assert cell_len(text) == 80
     assert EMULATOR_BADGE in text
     assert text.rstrip().endswith("● live 0:00:05")
+
+
+# -- incremental rows ----------------------------------------------------------------------------------
+
+
+def _synced(model: TranscriptModel, kind: str = KIND_ALIGNED, final_only: bool = False) -> TranscriptRows:
+    rows = TranscriptRows()
+    rows.rebuild(
+        model.sentences(),
+        kind=kind,
+        source_width=12,
+        target_width=12,
+        final_only=final_only,
+        generation=model.generation,
+        first_ordinal=model.evicted,
+    )
+    return rows
+
+
+def _screen(rows: TranscriptRows) -> list[tuple[object, ...]]:
+    """What each line shows: its sentence, the row's wrapping, and which of the row's lines it is."""
+    lines: list[tuple[object, ...]] = []
+    for line in range(rows.total_lines):
+        located = rows.locate(line)
+        assert located is not None
+        row, index = located
+        lines.append((row.sentence, row.source, row.target, index))
+    return lines
+
+
+def test_revising_the_tail_rewraps_only_that_row() -> None:
+    model = TranscriptModel()
+    for index in range(50):
+        model.revise(make(index, final=True, source="大家好" * 3))
+    model.revise(make(50, 1, source="下面"))
+    rows = _synced(model)
+    before = rows.rows
+    total = rows.total_lines
+    # A longer revision of the newest sentence: one more line, at the end.
+    model.revise(make(50, 2, source="下面我们看一下演示"))
+    damage = rows.sync(model)
+    assert all(new is old for new, old in zip(rows.rows[:50], before[:50], strict=True))
+    assert rows.rows[50].source == ("下面我们看一", "下演示 v2")
+    assert rows.total_lines == total + 1
+    assert damage is not None
+    assert damage.start == rows.tops[50]
+    # The same height again: only the row's own lines are repainted.
+    model.revise(make(50, 3, source="下面我们看一下表演"))
+    damage = rows.sync(model)
+    assert damage is not None
+    assert (damage.start, damage.stop) == (rows.tops[50], rows.total_lines)
+    assert rows.sync(model) is None  # nothing new
+
+
+def test_evicting_sentences_moves_every_line() -> None:
+    model = TranscriptModel(limit=3)
+    for index in range(3):
+        model.revise(make(index, final=True))
+    rows = _synced(model)
+    model.revise(make(3, final=True))
+    damage = rows.sync(model)
+    assert damage is not None
+    assert (damage.start, damage.stop) == (0, None)
+    assert [row.sentence.se_id for row in rows.rows] == [1, 2, 3]
+    assert rows.tops == [0, 1, 2]
+
+
+_TEXTS = st.sampled_from(
+    ["", "短", "大家好", "大家好，欢迎来到今天的发布会", "Hi", "a much longer translation"]
+)
+
+
+@st.composite
+def _steps(draw: st.DrawFn) -> list[list[tuple[int, int, bool, str, str]]]:
+    """Batches of revisions (sentence, version, final, source, target) between two syncs."""
+    batches = []
+    for _ in range(draw(st.integers(1, 12))):
+        batch = draw(
+            st.lists(
+                st.tuples(st.integers(0, 14), st.integers(1, 6), st.booleans(), _TEXTS, _TEXTS), max_size=8
+            )
+        )
+        batches.append(batch)
+    return batches
+
+
+@given(
+    _steps(),
+    st.sampled_from([KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE]),
+    st.booleans(),
+    st.integers(1, 8),
+)
+def test_syncing_matches_laying_out_from_scratch(
+    batches: list[list[tuple[int, int, bool, str, str]]], kind: str, final_only: bool, limit: int
+) -> None:
+    model = TranscriptModel(limit=limit)
+    rows = _synced(model, kind, final_only)
+    for batch in batches:
+        before = _screen(rows)
+        for index, ver, final, source, target in batch:
+            model.revise(make(index, ver, final=final, source=source, target=target))
+        damage = rows.sync(model)
+        fresh = _synced(model, kind, final_only)
+        assert [(r.sentence, r.source, r.target, r.height) for r in rows.rows] == [
+            (r.sentence, r.source, r.target, r.height) for r in fresh.rows
+        ]
+        assert rows.tops == fresh.tops
+        assert rows.total_lines == fresh.total_lines
+        after = _screen(rows)
+        assert after == _screen(fresh)
+        # Lines outside the damage show what they showed before.
+        for line, shown in enumerate(after):
+            if damage is not None and line >= damage.start and (damage.stop is None or line < damage.stop):
+                continue
+            assert line < len(before)
+            assert shown == before[line]
+        if damage is None:
+            assert after == before

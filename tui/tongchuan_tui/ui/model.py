@@ -56,18 +56,25 @@ class Notice:
 
 
 class TranscriptModel:
-    """The newest sentences in order of first appearance, each at its highest revision, bounded."""
+    """The newest sentences in order of first appearance, each at its highest revision, bounded.
+
+    Sentences are numbered in order of first appearance (their ordinal): the oldest kept is `evicted`, the
+    newest `admitted - 1`. With `changed_since` this lets a reader follow the transcript incrementally.
+    """
 
     def __init__(self, limit: int = DEFAULT_SENTENCE_LIMIT) -> None:
         self.limit = max(1, limit)
         self._sentences: OrderedDict[str, Sentence] = OrderedDict()
+        self._changed_at: OrderedDict[str, int] = OrderedDict()
+        """The generation of each kept sentence's last change, oldest change first."""
         self.generation = 0
         """Bumped on every visible change."""
         self.evicted = 0
 
     def revise(self, sentence: Sentence) -> bool:
         """Take a new revision; returns whether anything changed (stale and repeated revisions do not)."""
-        current = self._sentences.get(sentence.key)
+        key = sentence.key
+        current = self._sentences.get(key)
         if current is not None:
             if (
                 sentence == current
@@ -75,18 +82,47 @@ class TranscriptModel:
                 or (current.final and not sentence.final)
             ):
                 return False
-            self._sentences[sentence.key] = sentence
+            self._sentences[key] = sentence
         else:
-            self._sentences[sentence.key] = sentence
+            self._sentences[key] = sentence
             while len(self._sentences) > self.limit:
-                self._sentences.popitem(last=False)
+                oldest, _ = self._sentences.popitem(last=False)
+                self._changed_at.pop(oldest, None)
                 self.evicted += 1
         self.generation += 1
+        self._changed_at[key] = self.generation
+        self._changed_at.move_to_end(key)
         return True
 
     def sentences(self) -> list[Sentence]:
         """The sentences kept, oldest first."""
         return list(self._sentences.values())
+
+    @property
+    def admitted(self) -> int:
+        """How many distinct sentences were ever taken (the ordinal the next new one gets)."""
+        return self.evicted + len(self._sentences)
+
+    def newest(self, count: int) -> list[Sentence]:
+        """The `count` newest sentences (by first appearance), oldest first; O(count)."""
+        count = min(count, len(self._sentences))
+        found: list[Sentence] = []
+        for sentence in reversed(self._sentences.values()):
+            if len(found) >= count:
+                break
+            found.append(sentence)
+        found.reverse()
+        return found
+
+    def changed_since(self, generation: int) -> list[Sentence]:
+        """The kept sentences revised or added after `generation`, in no particular order; O(changes)."""
+        changed_at = self._changed_at
+        found: list[Sentence] = []
+        for key in reversed(changed_at):
+            if changed_at[key] <= generation:
+                break
+            found.append(self._sentences[key])
+        return found
 
     def __len__(self) -> int:
         return len(self._sentences)

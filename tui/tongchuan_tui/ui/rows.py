@@ -2,7 +2,11 @@
 
 Side-by-side and stacked panes share one `TranscriptRows`: each sentence is wrapped to each pane's width
 and both are padded to the taller, so row N starts on the same line in both panes and they scroll together.
-Wrapped text is cached per sentence revision, so a redraw only re-wraps what changed.
+
+The rows follow a `TranscriptModel` incrementally (`sync`): a revision re-wraps only its own sentence, a new
+sentence is appended, evicted ones are dropped from the front, and the line offsets after a changed row
+move only when its height changed. Revisions are almost always of the newest sentence, so a redraw costs
+O(changed sentences), not O(sentences kept). `sync` says which lines changed, so panes repaint only those.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tongchuan_tui.pipeline.events import Sentence
+from tongchuan_tui.ui.model import TranscriptModel
 from tongchuan_tui.ui.text import wrap_cells
 
 KIND_ALIGNED = "aligned"
@@ -24,6 +29,9 @@ KIND_LARGE = "large"
 PLACEHOLDER = "…"
 """Shown for a translation held back until its sentence is final."""
 
+COMPACT_AFTER = 256
+"""Dropped rows are removed from the front of the lists in batches of at least this many (amortised O(1))."""
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -33,6 +41,7 @@ class Row:
     source: tuple[str, ...]
     target: tuple[str, ...]
     height: int
+    """0 for a sentence not shown at all (a draft on the audience screen while translations wait)."""
     tag: str
     """The revision tag appended to the source while the sentence is still revised (e.g. `v3`)."""
     source_text: str
@@ -40,26 +49,109 @@ class Row:
     """The texts as wrapped (tag and placeholder included), to reuse the wrapping when only one changes."""
 
 
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """The screen lines (in the rows' line numbers after a `sync`) that may show something new."""
+
+    start: int
+    stop: int | None
+    """Exclusive end; None: everything from `start` on (heights changed, or rows were dropped in front)."""
+
+
 def revision_tag(sentence: Sentence) -> str:
     """`vN` while a sentence may still change, empty once final."""
     return "" if sentence.final else f"v{sentence.se_ver}"
 
 
+def layout_row(
+    sentence: Sentence, old: Row | None, kind: str, source_width: int, target_width: int, final_only: bool
+) -> Row:
+    """Wrap one sentence for a layout kind, reusing `old`'s wrapping of a text that did not change."""
+    held_back = final_only and not sentence.final
+    tag = revision_tag(sentence)
+    if kind == KIND_LARGE and held_back:
+        return Row(sentence, (), (), 0, tag, "", "")
+    target_text = PLACEHOLDER if held_back else sentence.target_text
+    # A wrapping always has at least one line: an empty one is a row that wrapped nothing (not shown).
+    if old is not None and old.target and old.target_text == target_text:
+        target = old.target
+    else:
+        target = wrap_cells(target_text, target_width)
+    if kind == KIND_LARGE:
+        return Row(sentence, (), target, len(target) + 1, tag, "", target_text)
+    source_text = f"{sentence.source_text} {tag}" if tag else sentence.source_text
+    if old is not None and old.source and old.source_text == source_text:
+        source = old.source
+    else:
+        source = wrap_cells(source_text, source_width)
+    height = len(source) + len(target) if kind == KIND_INTERLEAVED else max(len(source), len(target))
+    return Row(sentence, source, target, height, tag, source_text, target_text)
+
+
 class TranscriptRows:
     """The rows of the sentences kept on screen, for one layout kind and two text widths.
 
-    Rebuilding is incremental: a sentence whose revision has not changed keeps its row, and a revision that
-    changed only one text keeps the other's wrapping, so a redraw costs a pass over the rows, not a re-wrap.
+    Internally there is one entry per sentence kept (hidden ones with height 0), numbered by the
+    transcript's ordinals, with absolute line offsets; entries dropped from the front are removed lazily.
     """
 
     def __init__(self) -> None:
-        self.rows: list[Row] = []
-        self.tops: list[int] = []
-        self.total_lines = 0
-        self.signature: tuple[object, ...] = ()
-        """What the rows were built from (generation, widths, kind, final-only); rebuild when it changes."""
-        self._by_key: dict[str, Row] = {}
-        self._params: tuple[object, ...] = ("", 0, 0, False)
+        self._rows: list[Row] = []
+        self._tops: list[int] = []
+        """Absolute first line of each entry; a row's line number is its top minus the first live top."""
+        self._start = 0
+        """Index of the first live entry (those before it were dropped and await compaction)."""
+        self._base = 0
+        """The ordinal of `_rows[0]`."""
+        self._end = 0
+        """The absolute line after the last row."""
+        self._ordinals: dict[str, int] = {}
+        self.params: tuple[str, int, int, bool] | None = None
+        """(kind, source width, target width, final-only) the rows were laid out for; None before."""
+        self.generation = -1
+        """The transcript generation the rows show."""
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    @property
+    def _origin(self) -> int:
+        return self._tops[self._start] if self._start < len(self._rows) else self._end
+
+    @property
+    def total_lines(self) -> int:
+        """Lines of all rows together."""
+        return self._end - self._origin
+
+    @property
+    def rows(self) -> list[Row]:
+        """The rows shown, oldest first (O(rows): for tests and tools, not for drawing)."""
+        return [row for row in self._rows[self._start :] if row.height]
+
+    @property
+    def tops(self) -> list[int]:
+        """The first line of each of `rows` (O(rows))."""
+        origin = self._origin
+        live = zip(self._rows[self._start :], self._tops[self._start :], strict=True)
+        return [top - origin for row, top in live if row.height]
+
+    def last_row(self) -> Row | None:
+        """The newest row shown."""
+        for index in range(len(self._rows) - 1, self._start - 1, -1):
+            if self._rows[index].height:
+                return self._rows[index]
+        return None
+
+    def locate(self, line: int) -> tuple[Row, int] | None:
+        """The row holding screen line `line` and the line's index within the row, or None past the end."""
+        origin = self._origin
+        if line < 0 or line >= self._end - origin:
+            return None
+        wanted = origin + line
+        # Hidden rows share their top with the next row, so the last top <= wanted is never a hidden row.
+        index = bisect_right(self._tops, wanted, lo=self._start) - 1
+        return self._rows[index], wanted - self._tops[index]
+
+    # -- laying out --------------------------------------------------------------------------------------
 
     def rebuild(
         self,
@@ -69,62 +161,97 @@ class TranscriptRows:
         source_width: int,
         target_width: int,
         final_only: bool,
-        signature: tuple[object, ...] = (),
+        generation: int = -1,
+        first_ordinal: int = 0,
     ) -> None:
-        """Lay the sentences out again (cheap for unchanged sentences: their rows are kept)."""
+        """Lay all the sentences out again (a text whose wrapping width did not change is not re-wrapped).
+
+        `generation` and `first_ordinal` say which transcript state `sentences` is, for later `sync`s.
+        """
         params = (kind, source_width, target_width, final_only)
-        unchanged = params == self._params
         # Wrapping depends only on text and width: after a layout or final-only change, reuse what still fits.
-        previous = self._by_key if self._params[1:3] == params[1:3] else {}
-        by_key: dict[str, Row] = {}
-        rows: list[Row] = []
-        tops: list[int] = []
-        top = 0
+        reuse = self.params is not None and self.params[1:3] == params[1:3]
+        previous = {row.sentence.key: row for row in self._rows[self._start :]} if reuse else {}
+        self._rows, self._tops, self._ordinals = [], [], {}
+        self._start, self._end, self._base = 0, 0, first_ordinal
+        self.params = params
         for sentence in sentences:
-            old = previous.get(sentence.key)
-            if unchanged and old is not None and old.sentence is sentence:
-                row: Row | None = old
-            else:
-                row = self._layout(sentence, old, kind, source_width, target_width, final_only)
-            if row is None:
+            self._append(layout_row(sentence, previous.get(sentence.key), *params))
+        self.generation = generation
+
+    def sync(self, transcript: TranscriptModel) -> Damage | None:
+        """Catch up with `transcript` since the last `rebuild`/`sync`; the lines that changed, or None.
+
+        Needs a `rebuild` first (for the layout parameters).
+        """
+        if self.params is None:
+            raise RuntimeError("TranscriptRows.sync before rebuild")
+        if transcript.generation == self.generation:
+            return None
+        old_origin = self._origin
+        dropped = self._drop_before(transcript.evicted)
+        first: int | None = None
+        """The first absolute line that changed, and the end of the changed lines (None: to the end)."""
+        stop: int | None = 0
+        for sentence in transcript.changed_since(self.generation):
+            ordinal = self._ordinals.get(sentence.key)
+            if ordinal is None:
+                continue  # new: appended below
+            index = ordinal - self._base
+            old = self._rows[index]
+            if old.sentence is sentence:
                 continue
-            by_key[sentence.key] = row
-            rows.append(row)
-            tops.append(top)
-            top += row.height
-        self._by_key = by_key
-        self._params = params
-        self.rows = rows
-        self.tops = tops
-        self.total_lines = top
-        self.signature = signature
-
-    @staticmethod
-    def _layout(
-        sentence: Sentence, old: Row | None, kind: str, source_width: int, target_width: int, final_only: bool
-    ) -> Row | None:
-        held_back = final_only and not sentence.final
-        if kind == KIND_LARGE and held_back:
+            row = layout_row(sentence, old, *self.params)
+            self._rows[index] = row
+            top = self._tops[index]
+            first = top if first is None else min(first, top)
+            delta = row.height - old.height
+            if delta:
+                tops = self._tops
+                for later in range(index + 1, len(tops)):
+                    tops[later] += delta
+                self._end += delta
+                stop = None
+            elif stop is not None:
+                stop = max(stop, top + row.height)
+        next_ordinal = self._base + len(self._rows)
+        new = transcript.admitted - max(next_ordinal, transcript.evicted)
+        if new > 0:
+            if not self._ordinals:
+                # Everything shown was evicted (or nothing was): number from the transcript's first again.
+                self._rows, self._tops, self._start = [], [], 0
+                self._base = transcript.admitted - new
+            first = self._end if first is None else min(first, self._end)
+            stop = None
+            for sentence in transcript.newest(new):
+                self._append(layout_row(sentence, None, *self.params))
+        self.generation = transcript.generation
+        if dropped or self._origin != old_origin:
+            return Damage(0, None)
+        if first is None:
             return None
-        tag = revision_tag(sentence)
-        target_text = PLACEHOLDER if held_back else sentence.target_text
-        if old is not None and old.target_text == target_text:
-            target = old.target
-        else:
-            target = wrap_cells(target_text, target_width)
-        if kind == KIND_LARGE:
-            return Row(sentence, (), target, len(target) + 1, tag, "", target_text)
-        source_text = f"{sentence.source_text} {tag}" if tag else sentence.source_text
-        if old is not None and old.source_text == source_text:
-            source = old.source
-        else:
-            source = wrap_cells(source_text, source_width)
-        height = len(source) + len(target) if kind == KIND_INTERLEAVED else max(len(source), len(target))
-        return Row(sentence, source, target, height, tag, source_text, target_text)
+        origin = self._origin
+        return Damage(first - origin, None if stop is None else stop - origin)
 
-    def locate(self, line: int) -> tuple[Row, int] | None:
-        """The row holding screen line `line` and the line's index within the row, or None past the end."""
-        if line < 0 or line >= self.total_lines:
-            return None
-        index = bisect_right(self.tops, line) - 1
-        return self.rows[index], line - self.tops[index]
+    def _append(self, row: Row) -> None:
+        self._ordinals[row.sentence.key] = self._base + len(self._rows)
+        self._rows.append(row)
+        self._tops.append(self._end)
+        self._end += row.height
+
+    def _drop_before(self, ordinal: int) -> bool:
+        """Drop the rows of sentences numbered below `ordinal` (evicted from the transcript)."""
+        dropped = False
+        while self._start < len(self._rows) and self._base + self._start < ordinal:
+            key = self._rows[self._start].sentence.key
+            if self._ordinals.get(key) == self._base + self._start:
+                del self._ordinals[key]
+            self._rows[self._start] = self._rows[-1]  # let the dropped row go now, not at compaction
+            self._start += 1
+            dropped = True
+        if self._start >= COMPACT_AFTER and self._start * 2 >= len(self._rows):
+            del self._rows[: self._start]
+            del self._tops[: self._start]
+            self._base += self._start
+            self._start = 0
+        return dropped

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 
-from tongchuan_tui.pipeline.events import Sentence
+from tongchuan_tui.ui.model import TranscriptModel
 from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, TranscriptRows
 from tongchuan_tui.ui.widgets.transcript import (
     ROLE_INTERLEAVED,
@@ -41,6 +39,11 @@ class TranscriptPanes(Container):
         self.layout_name = ""
         self._last_geometry: tuple[object, ...] = ()
         self._built_geometry: tuple[object, ...] = ()
+        self._shown: tuple[object, ...] = ()
+        """The panes and sizes the rows were last handed to; a change re-shows them all."""
+        self._relaid = False
+        """Whether the rows were laid out since the last change of layout."""
+        self._panes: tuple[TranscriptPane, TranscriptPane] | None = None
 
     def compose(self) -> ComposeResult:
         yield TranscriptPane(ROLE_SOURCE, id="source-pane")
@@ -50,13 +53,22 @@ class TranscriptPanes(Container):
         for pane in self.query(TranscriptPane):
             pane.scrolled_callback = self._pane_scrolled
 
+    def _both(self) -> tuple[TranscriptPane, TranscriptPane]:
+        # Looked up once: the panes live as long as this container, and a redraw asks for them often.
+        if self._panes is None:
+            self._panes = (
+                self.query_one("#source-pane", TranscriptPane),
+                self.query_one("#target-pane", TranscriptPane),
+            )
+        return self._panes
+
     @property
     def source_pane(self) -> TranscriptPane:
-        return self.query_one("#source-pane", TranscriptPane)
+        return self._both()[0]
 
     @property
     def target_pane(self) -> TranscriptPane:
-        return self.query_one("#target-pane", TranscriptPane)
+        return self._both()[1]
 
     def visible_panes(self) -> list[TranscriptPane]:
         """The panes the layout shows."""
@@ -80,21 +92,33 @@ class TranscriptPanes(Container):
         }.get(layout, f"source · {self.source_lang}")
         if target.has_focus and layout not in ("side", "stacked"):
             source.focus()
-        self.rows.signature = ()
+        self._relaid = False
         self._set_following(True)
 
-    def show(self, sentences: Sequence[Sentence], generation: int, *, final_only: bool) -> None:
-        """Lay out the sentences again if anything changed (their revisions, the size, the layout)."""
+    def show(self, transcript: TranscriptModel, *, final_only: bool) -> None:
+        """Bring the panes up to date with the transcript: re-lay out everything after a change of layout,
+        width or final-only; otherwise only the sentences that changed, repainting only their lines."""
         source, target = self.source_pane, self.target_pane
         if self.layout_name in ("side", "stacked"):
             kind, source_width, target_width = KIND_ALIGNED, source.text_width(), target.text_width()
         else:
             kind = KIND_INTERLEAVED if self.layout_name == "interleaved" else KIND_LARGE
             source_width = target_width = source.text_width()
-        geometry = (source_width, target_width, source.size)
-        signature = (generation, kind, final_only, *geometry)
-        if signature == self.rows.signature:
+        params = (kind, source_width, target_width, final_only)
+        panes = self.visible_panes()
+        shown = (self.layout_name, *(pane.size for pane in panes))
+        rows = self.rows
+        if params == rows.params and self._relaid:
+            damage = rows.sync(transcript)
+            if shown != self._shown:
+                self._shown = shown
+                for pane in panes:
+                    pane.show_rows(rows, follow=self.following)
+            elif damage is not None:
+                for pane in panes:
+                    pane.show_rows(rows, follow=self.following, damage=damage)
             return
+        geometry = (source_width, target_width)
         if self._built_geometry and geometry != self._built_geometry:
             # While a terminal is being resized, re-wrapping everything on every frame would stall the loop
             # (and the packets it sends): wait until the size holds for one frame.
@@ -103,16 +127,19 @@ class TranscriptPanes(Container):
             if not settled:
                 return
         self._built_geometry = geometry
-        self.rows.rebuild(
-            sentences,
+        rows.rebuild(
+            transcript.sentences(),
             kind=kind,
             source_width=source_width,
             target_width=target_width,
             final_only=final_only,
-            signature=signature,
+            generation=transcript.generation,
+            first_ordinal=transcript.evicted,
         )
-        for pane in self.visible_panes():
-            pane.show_rows(self.rows, follow=self.following)
+        self._relaid = True
+        self._shown = shown
+        for pane in panes:
+            pane.show_rows(rows, follow=self.following)
 
     def go_live(self) -> None:
         """Follow the newest sentences again."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -117,14 +118,40 @@ def audio_text(model: UiModel) -> Text:
     return text
 
 
+def _update_text(widget: Static, text: Text, shown: dict[str, Text]) -> None:
+    """Show `text` in `widget` unless it already does; lay the screen out again only if its height changed."""
+    key = widget.id or ""
+    old = shown.get(key)
+    if old is not None and old == text:
+        return
+    shown[key] = text
+    # A layout pass re-arranges the whole screen: only needed when the text's height may have changed (other
+    # line count, or a line long enough to wrap).
+    width = widget.content_region.width
+    lines = text.plain.splitlines()
+    old_lines = [] if old is None else old.plain.splitlines()
+    same_height = (
+        old is not None
+        and width > 0
+        and len(lines) == len(old_lines)
+        and all(cell_len(line) <= width for line in (*lines, *old_lines))
+    )
+    widget.update(text, layout=not same_height)
+
+
 class StatsPane(VerticalScroll):
-    """The health of the stream; `show` redraws it from the model."""
+    """The health of the stream; `show` redraws it from the model (only the parts that changed)."""
 
     DEFAULT_CSS = """
     StatsPane { height: 1fr; }
     StatsPane > .stats-title { text-style: bold; }
     StatsPane > Sparkline { height: 2; margin: 0 1 0 1; }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: dict[str, Text] = {}
+        self._rtt: list[float] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Input level", style="bold"), classes="stats-title")
@@ -139,6 +166,9 @@ class StatsPane(VerticalScroll):
         self.query_one(LevelMeter).set_level(
             None if level is None else level.dbfs, None if level is None else level.peak_dbfs
         )
-        self.query_one("#stats-requests", Static).update(stats_text(model))
-        self.query_one(Sparkline).data = list(model.stats.rtt_recent_ms)
-        self.query_one("#stats-audio", Static).update(audio_text(model))
+        _update_text(self.query_one("#stats-requests", Static), stats_text(model), self._shown)
+        rtt = list(model.stats.rtt_recent_ms)
+        if rtt != self._rtt:
+            self._rtt = rtt
+            self.query_one(Sparkline).data = rtt
+        _update_text(self.query_one("#stats-audio", Static), audio_text(model), self._shown)
