@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 
-import av
-
-from tongchuan_tui.audio.format import BYTES_PER_MS, SAMPLE_RATE
+from tongchuan_tui.audio.decode import decode_file
+from tongchuan_tui.audio.format import BYTES_PER_MS
 
 DEMO_AUDIO = Path(__file__).resolve().parent.parent / "tui" / "tongchuan_tui" / "demo" / "demo-zh.ogg"
 FRAME_MS = 20
@@ -20,15 +19,7 @@ FRAME_MS = 20
 
 @cache
 def _demo_pcm() -> bytes:
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    out = bytearray()
-    with av.open(str(DEMO_AUDIO)) as container:
-        for frame in container.decode(audio=0):
-            for resampled in resampler.resample(frame):
-                out += bytes(resampled.planes[0])[: resampled.samples * 2]
-        for resampled in resampler.resample(None):
-            out += bytes(resampled.planes[0])[: resampled.samples * 2]
-    return bytes(out)
+    return decode_file(str(DEMO_AUDIO))
 
 
 def speech_pcm(seconds: float) -> bytes:

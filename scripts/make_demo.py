@@ -16,6 +16,8 @@ from pathlib import Path
 import av
 import av.audio.resampler
 
+from tongchuan_tui.audio.decode import decode_file
+
 OUT_DIR = Path(__file__).resolve().parent.parent / "tui" / "tongchuan_tui" / "demo"
 RATE = 16_000
 PAUSE_MS = 700
@@ -55,15 +57,7 @@ def synthesize(text: str, workdir: Path, index: int) -> bytes:
     """Mandarin speech for `text` as 16 kHz mono s16le PCM."""
     wav = workdir / f"s{index}.wav"
     subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(wav), text], check=True)
-    pcm = bytearray()
-    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=RATE)
-    with av.open(str(wav)) as container:
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                pcm += bytes(out.planes[0])[: out.samples * 2]
-    for out in resampler.resample(None):
-        pcm += bytes(out.planes[0])[: out.samples * 2]
-    return bytes(pcm)
+    return decode_file(str(wav))
 
 
 def encode_opus(pcm: bytes, path: Path) -> None:

@@ -53,3 +53,12 @@ def decode_pcm(container: Any, stream: Any, *, what: str) -> Generator[bytes, No
         yield tail
     if skipped:
         logger.warning("%s: skipped %d undecodable packets", what, skipped)
+
+
+def decode_file(path: str) -> bytes:
+    """A whole (short) recording as service-format PCM in memory, for tools, demos and benchmarks."""
+    container, stream = open_audio(path, what=path)
+    try:
+        return b"".join(decode_pcm(container, stream, what=path))
+    finally:
+        container.close()
