@@ -132,7 +132,7 @@ def test_no_devices_lists_nothing_and_says_how_to_pipe_audio(isolated_home: Path
     error = run_probe(isolated_home, "capture", "mic", "1", str(tmp_path / "x.raw"), env=env)["error"]
 
     assert error.startswith("no capture device found")
-    assert "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input -" in error
+    assert "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input - --plain" in error
 
 
 def test_devices_command_lists_devices_or_says_there_are_none(isolated_home: Path, tmp_path: Path) -> None:

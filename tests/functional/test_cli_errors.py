@@ -119,3 +119,13 @@ def test_audio_on_stdin_needs_headless_output(isolated_home: Path) -> None:
     result = run_cli("--input", "-", home=isolated_home, env=CREDS)
     assert result.returncode == exitcodes.USAGE
     assert "--plain" in one_line(result.stderr)
+
+
+def test_ui_refuses_an_unusable_input_before_taking_the_terminal(isolated_home: Path, tmp_path: Path) -> None:
+    text = tmp_path / "slides.txt"
+    text.write_text("not audio\n" * 50)
+    for spec, needle in ((str(tmp_path / "gone.wav"), "gone.wav"), (str(text), "slides.txt")):
+        result = run_cli("--input", spec, "--no-log", home=isolated_home, env=CREDS)
+        assert result.returncode == exitcodes.BAD_INPUT
+        assert needle in one_line(result.stderr)
+        assert result.stdout == ""

@@ -13,7 +13,7 @@ from tongchuan_tui.services import DeviceInfo
 
 logger = logging.getLogger(__name__)
 
-PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input -"
+PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input - --plain"
 NO_DEVICE_HINT = f"over SSH pipe audio from the machine with the microphone instead: {PIPE_ALTERNATIVE}"
 NO_PYAUDIO = "microphone capture needs PyAudio: pip install 'tongchuan-tui[mic]'"
 

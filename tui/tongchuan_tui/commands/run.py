@@ -73,9 +73,41 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
     plan = make_plan(settings, options, headless=headless)
     if isinstance(plan, int):
         return plan
+    if not headless and not plan.demo:
+        problem = preflight_input(settings.input)
+        if problem is not None:
+            _stderr(problem)
+            return exitcodes.BAD_INPUT
     if headless:
         return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
     return run_ui(plan)
+
+
+def preflight_input(spec: str) -> str | None:
+    """Before the UI takes the terminal: the one-line reason a microphone or file input cannot work, if any.
+
+    (Headless runs find the same problems when the source starts; the UI would show them in a dialog
+    over an empty transcript, so the cheap checks are made first.)
+    """
+    from tongchuan_tui.audio.source import AudioInputError
+
+    spec = spec.strip()
+    try:
+        if spec == "mic" or spec.startswith("mic:"):
+            from tongchuan_tui.audio.devices import list_devices, resolve_device
+
+            resolve_device(list_devices(), spec[4:].strip() or None if spec.startswith("mic:") else None)
+        elif spec != "-" and "://" not in spec:
+            from tongchuan_tui.audio.decode import open_audio
+
+            path = Path(spec).expanduser()
+            if not path.is_file():
+                return f"{spec}: no such file; check the path given to --input"
+            container, _ = open_audio(str(path), what=spec)
+            container.close()
+    except AudioInputError as exc:
+        return str(exc)
+    return None
 
 
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
