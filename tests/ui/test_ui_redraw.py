@@ -12,6 +12,7 @@ from tests.ui.fakes import ScriptedSession, sentence, started
 from tests.ui.ui_helpers import build_app, drawn_lines, pane_lines, wait_until
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, TranscriptModel
 from tongchuan_tui.ui.rows import Damage, TranscriptRows
+from tongchuan_tui.ui.text import HOUR_MS
 from tongchuan_tui.ui.widgets.transcript import TranscriptPane, scrollbar_thumb
 
 
@@ -46,6 +47,46 @@ async def test_a_burst_of_revisions_is_drawn_once(monkeypatch: pytest.MonkeyPatc
                 )
         await wait_until(pilot, lambda: "Sentence 49 v99" in "\n".join(pane_lines(app.target_pane)))
         assert len(rebuilds) - before <= 2
+
+
+async def test_a_sentence_past_the_hour_rewraps_none_already_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = ScriptedSession([started()])
+    app = build_app(session)
+    rebuilds: list[int] = []
+    original = TranscriptRows.rebuild
+
+    def counting(self: TranscriptRows, *args: object, **kwargs: object) -> None:
+        rebuilds.append(len(args[0]))  # type: ignore[arg-type]
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TranscriptRows, "rebuild", counting)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: session.running.is_set())
+        for index in range(200):
+            start_ms = HOUR_MS - 200_000 + index * 1000
+            session.emit(
+                sentence(index, "大家好，欢迎来到今天的发布会。" * 2, f"Sentence {index}.", start_ms=start_ms)
+            )
+        await wait_until(pilot, lambda: len(app.rows.rows) == 200)
+        before, rebuilt = app.rows.rows, len(rebuilds)
+        redraws: list[None] = []
+        redraw = app.refresh_view
+
+        def counted_redraw() -> None:
+            redraw()
+            redraws.append(None)
+
+        app.refresh_view = counted_redraw  # type: ignore[method-assign]
+        session.emit(sentence(200, "一小时了。", "An hour in.", start_ms=HOUR_MS))
+        await wait_until(pilot, lambda: "An hour in." in "\n".join(pane_lines(app.target_pane)))
+        # A re-layout for a new width waits for the width to hold one frame: give it a few.
+        shown_at = len(redraws)
+        await wait_until(pilot, lambda: len(redraws) >= shown_at + 5)
+        assert len(rebuilds) == rebuilt
+        assert all(new is old for new, old in zip(app.rows.rows[:200], before, strict=True))
+        lines = pane_lines(app.source_pane)
+        assert any(line.startswith("1:00:00 一小时了。") for line in lines)
+        assert any(line.startswith("59:59 ") for line in lines)
 
 
 async def test_panes_keep_only_the_newest_sentences() -> None:

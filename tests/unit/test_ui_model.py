@@ -24,8 +24,15 @@ from tongchuan_tui.pipeline.events import (
 )
 from tongchuan_tui.ui.advice import advice_for_end, advice_for_failure
 from tongchuan_tui.ui.model import TranscriptModel, UiModel
-from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, PLACEHOLDER, TranscriptRows
-from tongchuan_tui.ui.text import billable_minutes, format_elapsed, format_timestamp, wrap_cells
+from tongchuan_tui.ui.rows import (
+    KIND_ALIGNED,
+    KIND_INTERLEAVED,
+    KIND_LARGE,
+    PLACEHOLDER,
+    Damage,
+    TranscriptRows,
+)
+from tongchuan_tui.ui.text import HOUR_MS, billable_minutes, format_elapsed, format_timestamp, wrap_cells
 from tongchuan_tui.ui.widgets.header import EMULATOR_BADGE, HeaderInfo, header_text
 
 
@@ -338,6 +345,48 @@ def test_revising_the_tail_rewraps_only_that_row() -> None:
     assert damage is not None
     assert (damage.start, damage.stop) == (rows.tops[50], rows.total_lines)
     assert rows.sync(model) is None  # nothing new
+
+
+def _synced_across_the_hour(model: TranscriptModel) -> TranscriptRows:
+    """Rows whose source is 12 cells wide, 10 for sentences from the first hour on (a wider timestamp)."""
+    rows = TranscriptRows()
+    rows.rebuild(
+        model.sentences(),
+        kind=KIND_ALIGNED,
+        source_width=12,
+        target_width=12,
+        final_only=False,
+        source_width_late=10,
+        target_width_late=12,
+        generation=model.generation,
+        first_ordinal=model.evicted,
+    )
+    return rows
+
+
+def test_a_sentence_past_the_hour_rewraps_no_row_already_laid_out() -> None:
+    model = TranscriptModel()
+    for index in range(3):
+        model.revise(make(index, final=True, source="大家好" * 3))
+    rows = _synced_across_the_hour(model)
+    before = rows.rows
+    total = rows.total_lines
+    assert before[0].source == ("大家好大家好", "大家好")
+    model.revise(dataclasses.replace(make(3, final=True, source="大家好" * 3), start_ms=HOUR_MS))
+    damage = rows.sync(model)
+    assert all(new is old for new, old in zip(rows.rows[:3], before, strict=True))
+    assert damage == Damage(total, None)  # only the new row's lines are painted
+    assert rows.rows[3].source == ("大家好大家", "好大家好")
+
+
+def test_a_revision_moving_its_start_past_the_hour_is_rewrapped_for_it() -> None:
+    model = TranscriptModel()
+    model.revise(dataclasses.replace(make(0, 1, source="大家好" * 3), start_ms=HOUR_MS - 1))
+    rows = _synced_across_the_hour(model)
+    assert rows.rows[0].source == ("大家好大家好", "大家好 v1")
+    model.revise(dataclasses.replace(make(0, 2, final=True, source="大家好" * 3), start_ms=HOUR_MS))
+    rows.sync(model)
+    assert rows.rows[0].source == ("大家好大家", "好大家好")
 
 
 def test_evicting_sentences_moves_every_line() -> None:

@@ -2,6 +2,8 @@
 
 Side-by-side and stacked panes share one `TranscriptRows`: each sentence is wrapped to each pane's width
 and both are padded to the taller, so row N starts on the same line in both panes and they scroll together.
+A sentence's width depends only on the pane and on its own start (from the first hour on, the timestamp
+column is wider), never on the other sentences: so no row is re-wrapped when a later one crosses the hour.
 
 The rows follow a `TranscriptModel` incrementally (`sync`): a revision re-wraps only its own sentence, a new
 sentence is appended, evicted ones are dropped from the front, and the line offsets after a changed row
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 from tongchuan_tui.pipeline.events import Sentence
 from tongchuan_tui.ui.model import TranscriptModel
-from tongchuan_tui.ui.text import wrap_cells
+from tongchuan_tui.ui.text import HOUR_MS, wrap_cells
 
 KIND_ALIGNED = "aligned"
 """Source and translation in two panes, rows padded to the same height."""
@@ -106,8 +108,9 @@ class TranscriptRows:
         self._end = 0
         """The absolute line after the last row."""
         self._ordinals: dict[str, int] = {}
-        self.params: tuple[str, int, int, bool] | None = None
-        """(kind, source width, target width, final-only) the rows were laid out for; None before."""
+        self.params: tuple[str, int, int, bool, int, int] | None = None
+        """(kind, source width, target width, final-only, source and target width of sentences starting from
+        the first hour on) the rows were laid out for; None before."""
         self.generation = -1
         """The transcript generation the rows show."""
 
@@ -134,13 +137,6 @@ class TranscriptRows:
         live = zip(self._rows[self._start :], self._tops[self._start :], strict=True)
         return [top - origin for row, top in live if row.height]
 
-    def last_row(self) -> Row | None:
-        """The newest row shown."""
-        for index in range(len(self._rows) - 1, self._start - 1, -1):
-            if self._rows[index].height:
-                return self._rows[index]
-        return None
-
     def locate(self, line: int) -> tuple[Row, int] | None:
         """The row holding screen line `line` and the line's index within the row, or None past the end."""
         origin = self._origin
@@ -161,22 +157,33 @@ class TranscriptRows:
         source_width: int,
         target_width: int,
         final_only: bool,
+        source_width_late: int | None = None,
+        target_width_late: int | None = None,
         generation: int = -1,
         first_ordinal: int = 0,
     ) -> None:
         """Lay all the sentences out again (a text whose wrapping width did not change is not re-wrapped).
 
+        `*_width_late` are the widths for sentences that start from the first hour on (None: the same).
         `generation` and `first_ordinal` say which transcript state `sentences` is, for later `sync`s.
         """
-        params = (kind, source_width, target_width, final_only)
+        params = (
+            kind,
+            source_width,
+            target_width,
+            final_only,
+            source_width if source_width_late is None else source_width_late,
+            target_width if target_width_late is None else target_width_late,
+        )
         # Wrapping depends only on text and width: after a layout or final-only change, reuse what still fits.
-        reuse = self.params is not None and self.params[1:3] == params[1:3]
+        old = self.params
+        reuse = old is not None and old[1:3] + old[4:] == params[1:3] + params[4:]
         previous = {row.sentence.key: row for row in self._rows[self._start :]} if reuse else {}
         self._rows, self._tops, self._ordinals = [], [], {}
         self._start, self._end, self._base = 0, 0, first_ordinal
         self.params = params
         for sentence in sentences:
-            self._append(layout_row(sentence, previous.get(sentence.key), *params))
+            self._append(self._layout(params, sentence, previous.get(sentence.key)))
         self.generation = generation
 
     def sync(self, transcript: TranscriptModel) -> Damage | None:
@@ -201,7 +208,7 @@ class TranscriptRows:
             old = self._rows[index]
             if old.sentence is sentence:
                 continue
-            row = layout_row(sentence, old, *self.params)
+            row = self._layout(self.params, sentence, old)
             self._rows[index] = row
             top = self._tops[index]
             first = top if first is None else min(first, top)
@@ -224,7 +231,7 @@ class TranscriptRows:
             first = self._end if first is None else min(first, self._end)
             stop = None
             for sentence in transcript.newest(new):
-                self._append(layout_row(sentence, None, *self.params))
+                self._append(self._layout(self.params, sentence, None))
         self.generation = transcript.generation
         if dropped or self._origin != old_origin:
             return Damage(0, None)
@@ -232,6 +239,17 @@ class TranscriptRows:
             return None
         origin = self._origin
         return Damage(first - origin, None if stop is None else stop - origin)
+
+    @staticmethod
+    def _layout(params: tuple[str, int, int, bool, int, int], sentence: Sentence, old: Row | None) -> Row:
+        """Lay one sentence out at the widths for its start (reusing `old`'s wrapping where it still fits)."""
+        kind, source_width, target_width, final_only, source_late, target_late = params
+        late = sentence.start_ms >= HOUR_MS
+        if late:
+            source_width, target_width = source_late, target_late
+        if old is not None and (old.sentence.start_ms >= HOUR_MS) != late:
+            old = None  # a revision moved its start across the hour: wrapped for another width
+        return layout_row(sentence, old, kind, source_width, target_width, final_only)
 
     def _append(self, row: Row) -> None:
         self._ordinals[row.sentence.key] = self._base + len(self._rows)

@@ -14,6 +14,10 @@ _WIDE = "\u2e80-\U0010ffff"
 _TOKEN = re.compile(rf"\s+|[{_WIDE}][{_CLOSERS}]*|[^\s{_WIDE}]+[{_CLOSERS}]*")
 
 
+HOUR_MS = 3_600_000
+"""From this session time on, a timestamp has an hours field (and takes two more cells)."""
+
+
 def format_timestamp(ms: int) -> str:
     """A position on the session timeline: `MM:SS` under an hour, `H:MM:SS` from then on."""
     total = max(0, ms) // 1000

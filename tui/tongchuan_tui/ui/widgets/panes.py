@@ -8,6 +8,7 @@ from textual.message import Message
 
 from tongchuan_tui.ui.model import TranscriptModel
 from tongchuan_tui.ui.rows import KIND_ALIGNED, KIND_INTERLEAVED, KIND_LARGE, TranscriptRows
+from tongchuan_tui.ui.text import HOUR_MS
 from tongchuan_tui.ui.widgets.transcript import (
     ROLE_INTERLEAVED,
     ROLE_LARGE,
@@ -99,12 +100,17 @@ class TranscriptPanes(Container):
         """Bring the panes up to date with the transcript: re-lay out everything after a change of layout,
         width or final-only; otherwise only the sentences that changed, repainting only their lines."""
         source, target = self.source_pane, self.target_pane
+        # Widths for sentences starting before the first hour and from it on (a wider timestamp): fixed by
+        # the panes alone, so a sentence crossing the hour re-wraps no other.
         if self.layout_name in ("side", "stacked"):
-            kind, source_width, target_width = KIND_ALIGNED, source.text_width(), target.text_width()
+            kind = KIND_ALIGNED
+            source_width, source_late = source.text_width(), source.text_width(HOUR_MS)
+            target_width, target_late = target.text_width(), target.text_width(HOUR_MS)
         else:
             kind = KIND_INTERLEAVED if self.layout_name == "interleaved" else KIND_LARGE
             source_width = target_width = source.text_width()
-        params = (kind, source_width, target_width, final_only)
+            source_late = target_late = source.text_width(HOUR_MS)
+        params = (kind, source_width, target_width, final_only, source_late, target_late)
         panes = self.visible_panes()
         shown = (self.layout_name, *(pane.size for pane in panes))
         rows = self.rows
@@ -118,7 +124,7 @@ class TranscriptPanes(Container):
                 for pane in panes:
                     pane.show_rows(rows, follow=self.following, damage=damage)
             return
-        geometry = (source_width, target_width)
+        geometry = (source_width, target_width, source_late, target_late)
         if self._built_geometry and geometry != self._built_geometry:
             # While a terminal is being resized, re-wrapping everything on every frame would stall the loop
             # (and the packets it sends): wait until the size holds for one frame.
@@ -133,6 +139,8 @@ class TranscriptPanes(Container):
             source_width=source_width,
             target_width=target_width,
             final_only=final_only,
+            source_width_late=source_late,
+            target_width_late=target_late,
             generation=transcript.generation,
             first_ordinal=transcript.evicted,
         )

@@ -23,7 +23,7 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tongchuan_tui.ui.rows import Damage, Row, TranscriptRows
-from tongchuan_tui.ui.text import format_timestamp
+from tongchuan_tui.ui.text import HOUR_MS, format_timestamp
 
 ROLE_SOURCE = "source"
 ROLE_TARGET = "target"
@@ -56,6 +56,9 @@ class _Frame:
     role: str
     show_time: bool
     gutter: int
+    """The gutter of a sentence starting before the first hour."""
+    late_gutter: int
+    """The gutter of a sentence starting from the first hour on (its timestamp is longer)."""
     theme: str
     base: Style
     time: Style
@@ -113,20 +116,24 @@ class TranscriptPane(ScrollView, can_focus=True):
 
     # -- geometry --------------------------------------------------------------------------------------
 
-    def gutter_width(self) -> int:
-        """Cells before the text: the timestamp column, or a margin for the large layout."""
+    def gutter_width(self, start_ms: int = 0) -> int:
+        """Cells before the text of a sentence starting at `start_ms`: the timestamp column, or a margin for
+        the large layout.
+
+        Decided per sentence, so that a sentence crossing the hour (`H:MM:SS`, two cells wider) changes the
+        width of no other sentence: re-wrapping every one held would stall the loop that paces the packets.
+        """
         if self.role == ROLE_LARGE:
             return 2
         if not self.show_time:
             return 1
-        last = self.rows.last_row()
-        return 8 if last is not None and last.sentence.start_ms >= 3_600_000 else 6
+        return 8 if start_ms >= HOUR_MS else 6
 
-    def text_width(self) -> int:
-        """Cells available to the text on each line."""
+    def text_width(self, start_ms: int = 0) -> int:
+        """Cells available on each line to the text of a sentence starting at `start_ms`."""
         inner = self.scrollable_content_region.width
         margin = 2 if self.role == ROLE_LARGE else 0
-        return max(4, inner - self.gutter_width() - margin)
+        return max(4, inner - self.gutter_width(start_ms) - margin)
 
     def show_rows(self, rows: TranscriptRows, *, follow: bool, damage: Damage = EVERYTHING) -> None:
         """Draw from `rows` (shared with the partner pane when aligned); scroll to the end when following.
@@ -234,7 +241,6 @@ class TranscriptPane(ScrollView, can_focus=True):
             or frame.width != width
             or frame.role != self.role
             or frame.show_time != self.show_time
-            or frame.gutter != self.gutter_width()
             or frame.theme != self.app.theme
         ):
             frame = self._make_frame(width)
@@ -259,6 +265,7 @@ class TranscriptPane(ScrollView, can_focus=True):
             role=self.role,
             show_time=self.show_time,
             gutter=self.gutter_width(),
+            late_gutter=self.gutter_width(HOUR_MS),
             theme=self.app.theme,
             base=base,
             time=style("transcript--time"),
@@ -286,10 +293,11 @@ class TranscriptPane(ScrollView, can_focus=True):
         return strip
 
     def _gutter(self, frame: _Frame, row: Row, index: int) -> Segment:
+        start_ms = row.sentence.start_ms
+        gutter = frame.late_gutter if start_ms >= HOUR_MS else frame.gutter
         if frame.show_time and index == 0 and frame.role != ROLE_LARGE:
-            stamp = format_timestamp(row.sentence.start_ms)
-            return Segment(stamp.ljust(frame.gutter), frame.time)
-        return Segment(" " * frame.gutter, frame.base)
+            return Segment(format_timestamp(start_ms).ljust(gutter), frame.time)
+        return Segment(" " * gutter, frame.base)
 
     def _line_segments(self, frame: _Frame, row: Row, index: int) -> list[Segment]:
         final = row.sentence.final
