@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import wave
 from array import array
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,24 @@ import av
 from tongchuan_tui.audio.source import AudioSource
 
 PROBE = Path(__file__).with_name("alsa_probe.py")
+
+
+def write_wav(path: Path, pcm: bytes) -> Path:
+    """`pcm` (16 kHz mono s16le) as a WAV file, as a user's recording would arrive."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+    return path
+
+
+def tone_wav(path: Path, seconds: float) -> Path:
+    """A WAV of a steady 300 Hz tone (for tests where the emulator's cue script decides what is "said")."""
+    samples = array(
+        "h", (int(6000 * math.sin(2 * math.pi * 300 * i / 16_000)) for i in range(int(16_000 * seconds)))
+    )
+    return write_wav(path, samples.tobytes())
 
 
 async def read_all(source: AudioSource, *, limit: int | None = None) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.functional.audio_helpers import write_asoundrc
+from tests.functional.audio_helpers import write_asoundrc, write_wav
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.emulator.signals import speech_like_pcm
@@ -125,17 +125,8 @@ def tmux(*args: str) -> str:
 def test_ui_in_tmux_shows_both_texts_and_stats_and_quits_cleanly(
     isolated_home: Path, tmp_path: Path, emulator: EmulatorHandle
 ) -> None:
-    audio = tmp_path / "talk.raw"
-    audio.write_bytes(speech_like_pcm(3600, SPEECH, seed=5))
     # A WAV the file source decodes with PyAV, as a user's recording would be.
-    wav = tmp_path / "talk.wav"
-    import wave
-
-    with wave.open(str(wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(audio.read_bytes())
+    wav = write_wav(tmp_path / "talk.wav", speech_like_pcm(3600, SPEECH, seed=5))
     journal = tmp_path / "ui.jsonl"
     exit_file = tmp_path / "exit-code"
     env = cli_env(isolated_home, emulator)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import srt
+from tests.functional.audio_helpers import tone_wav
 
 from tongchuan_tui.emulator.testing import TEST_SECRET_ID, TEST_SECRET_KEY, running_emulator
 from tongchuan_tui.journal.export import FORMATS, export
@@ -125,25 +126,6 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
-def speech_file(path: Path, seconds: float) -> Path:
-    """A WAV of a steady tone (the emulator's cue script decides what is "said")."""
-    import math
-    import struct
-    import wave
-
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes(
-            b"".join(
-                struct.pack("<h", int(6000 * math.sin(2 * math.pi * 300 * i / 16000)))
-                for i in range(int(16000 * seconds))
-            )
-        )
-    return path
-
-
 async def wait_async(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -156,7 +138,7 @@ async def wait_async(condition: Callable[[], bool], timeout_s: float, what: str)
 async def test_cli_session_killed_mid_session_is_listed_read_and_exported(
     tmp_path: Path, isolated_home: Path
 ) -> None:
-    audio = speech_file(tmp_path / "talk.wav", 8.0)
+    audio = tone_wav(tmp_path / "talk.wav", 8.0)
     journal_path = tmp_path / "sessions" / "killed.jsonl"
     async with running_emulator(cues=CUES) as emulator:
         proc = await asyncio.create_subprocess_exec(
@@ -194,7 +176,7 @@ async def test_cli_session_killed_mid_session_is_listed_read_and_exported(
 async def test_cli_session_journal_has_every_sentence_and_no_secret(
     tmp_path: Path, isolated_home: Path
 ) -> None:
-    audio = speech_file(tmp_path / "talk.wav", 4.2)
+    audio = tone_wav(tmp_path / "talk.wav", 4.2)
     journal_path = tmp_path / "full.jsonl"
     config = tmp_path / "config.toml"
     config.write_text(

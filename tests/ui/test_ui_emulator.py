@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import struct
-import wave
 from pathlib import Path
 
 import pytest
 
+from tests.functional.audio_helpers import tone_wav
 from tests.ui.fakes import UiSettingsStub
 from tests.ui.ui_helpers import wait_until
 from tongchuan_tui import exitcodes
@@ -32,24 +30,9 @@ CUES = {
 }
 
 
-def tone_file(path: Path, seconds: float) -> Path:
-    """A WAV of a steady tone (the emulator's cue script decides what is "said")."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes(
-            b"".join(
-                struct.pack("<h", int(6000 * math.sin(2 * math.pi * 300 * i / 16000)))
-                for i in range(int(16000 * seconds))
-            )
-        )
-    return path
-
-
 @pytest.mark.realtime
 async def test_pause_and_resume_against_the_emulator(tmp_path: Path) -> None:
-    audio = tone_file(tmp_path / "talk.wav", 8.0)
+    audio = tone_wav(tmp_path / "talk.wav", 8.0)
     async with (
         running_emulator(cues=CUES) as emulator,
         TsiClient(emulator.credentials(), endpoint=emulator.url) as client,
