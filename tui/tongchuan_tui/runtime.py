@@ -42,7 +42,6 @@ class RunPlan:
     journal_path: Path | None = None
     record_audio: Path | None = None
     on_journal_error: Callable[[str], None] | None = None
-    stdin: Any = None
 
     @property
     def input_spec(self) -> str:
@@ -220,7 +219,7 @@ class ManagedSession:
 
         add_secrets(credentials.secret_id, credentials.secret_key, credentials.token)
 
-        source: AudioSource = open_source(plan.input_spec, loop=plan.loop_input, stdin=plan.stdin)
+        source: AudioSource = open_source(plan.input_spec, loop=plan.loop_input)
         client = await stack.enter_async_context(
             TsiClient(
                 credentials,
