@@ -156,7 +156,10 @@ class LiveServer:
         app.router.add_get("/events", self._events_handler)
         for fmt in TRANSCRIPT_FORMATS:
             app.router.add_get(f"/transcript.{fmt}", self._transcript_handler(fmt))
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # handler_cancellation: a feed whose client went away ends at once, freeing its slot.
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0, handler_cancellation=True
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.options.host, self.options.port)
         try:
@@ -262,8 +265,8 @@ class LiveServer:
             for item in first:
                 await self._send(response, client, item)
             await self._pump(response, client)
-        except (ConnectionError, TimeoutError, asyncio.CancelledError):
-            pass
+        except (ConnectionError, TimeoutError):
+            pass  # gone or too slow: it reconnects with its Last-Event-ID
         finally:
             self._clients.discard(client)
             self.clients = len(self._clients)
