@@ -34,6 +34,7 @@ CUES = {
         for n, ((a, b), target) in enumerate(zip(SPANS, TARGETS, strict=True), 1)
     ],
 }
+SERVE_ARGS = ("--serve", "127.0.0.1:0", "--live-srt")
 URL_LINE = re.compile(r"serving the caption page at (http://\S+)")
 
 
@@ -106,8 +107,7 @@ def test_a_served_session_feeds_the_page_and_a_live_srt(
     wav = write_wav(tmp_path / "talk.wav", speech_like_pcm(SECONDS * 1000, SPANS, seed=11))
     live = tmp_path / "live.srt"
     session = Session(
-        ["--input", str(wav), "--plain", "--endpoint", emulator.url, "--no-log"]
-        + ["--serve", "127.0.0.1:0", "--live-srt", str(live)],
+        ["--input", str(wav), "--plain", "--endpoint", emulator.url, "--no-log", *SERVE_ARGS, str(live)],
         cli_env(isolated_home, emulator),
     )
     try:
