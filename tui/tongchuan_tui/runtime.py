@@ -44,6 +44,8 @@ class RunPlan:
     on_journal_error: Callable[[str], None] | None = None
     sinks: list[Sink] = field(default_factory=list)
     """More subscribers from the start (the live outputs), after the journal."""
+    voice: Any = None
+    """The started voice outputs (`voice.sink.VoiceSink`), for the UI's mute key and stats; None if none."""
 
     @property
     def input_spec(self) -> str:
@@ -197,6 +199,7 @@ class ManagedSession:
         from tongchuan_tui.api.client import TsiClient
         from tongchuan_tui.audio.factory import open_source
         from tongchuan_tui.pipeline.session import InterpreterSession, SessionOptions
+        from tongchuan_tui.voice.tts import tts_options
 
         plan = self.plan
         settings = plan.settings
@@ -257,6 +260,7 @@ class ManagedSession:
             endpoint_host=plan.endpoint_host,
             emulated=plan.emulated,
             settings=settings_for_display(settings),
+            tts=tts_options(settings),
         )
         # The journal is the first sink, so it has every event before any front end can fail on one.
         return InterpreterSession(options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap)

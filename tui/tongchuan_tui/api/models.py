@@ -42,8 +42,10 @@ class TtsOptions:
 
     codec: str = "pcm"
     voice_type: int = 0
-    volume: int = 0
-    speed: int = 0
+    volume: float = 0.0
+    """−10..10."""
+    speed: float = 0.0
+    """−2..6 (−2 = 0.6×, 0 = 1×, 6 = 2.5×); two decimals."""
     sample_rate: int = 16000
 
     def to_json(self) -> dict[str, Any]:

@@ -65,7 +65,12 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
 
 def run_command(settings: Settings, options: dict[str, Any]) -> int:
     """Run one interpreting session; returns the process exit code."""
-    headless = bool(options.get("plain") or options.get("jsonl"))
+    pcm_on_stdout = settings.voice_out == "-"
+    if pcm_on_stdout and (options.get("plain") or options.get("jsonl")):
+        _stderr("--voice-out - writes the voice to stdout: drop --plain/--jsonl (the text is in the journal)")
+        return exitcodes.USAGE
+    # The voice as raw PCM on stdout runs headless too: the terminal's stdout is a pipe, not a screen.
+    headless = bool(options.get("plain") or options.get("jsonl") or pcm_on_stdout)
     if settings.input.strip() == "-" and not headless and not options.get("demo"):
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
@@ -81,13 +86,40 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
     outputs = start_live_outputs(plan, headless=headless)
     if isinstance(outputs, int):
         return outputs
+    voice = start_voice_outputs(plan, headless=headless)
+    if isinstance(voice, int):
+        if outputs is not None:
+            outputs.close()
+        return voice
     try:
         if headless:
             return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
         return run_ui(plan, live_status=outputs.status_line if outputs and outputs.server else None)
     finally:
+        if voice is not None:
+            voice.close()
         if outputs is not None:
             outputs.close()
+
+
+def start_voice_outputs(plan: RunPlan, *, headless: bool) -> Any:
+    """The hook for `--voice-out`, `--voice-device` and `--keep-voice` (voice/): start them, add their sink.
+
+    Returns the started `VoiceSink` (None when none is asked for), or an exit code (already said).
+    """
+    from tongchuan_tui.voice import VoiceError
+    from tongchuan_tui.voice.live import open_voice
+
+    warn = _stderr if headless else lambda message: log.warning("%s", message)
+    try:
+        sink = open_voice(plan.settings, journal_path=plan.journal_path, on_warning=warn)
+    except VoiceError as exc:
+        _stderr(str(exc))
+        return exitcodes.USAGE
+    if sink is not None:
+        plan.sinks.append(sink)
+        plan.voice = sink
+    return sink
 
 
 def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
@@ -144,7 +176,8 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
 
     session = ManagedSession(plan)
-    session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
+    if plan.settings.voice_out != "-":  # else stdout carries the voice
+        session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
     session.add_sink(_stderr_reporter)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
