@@ -1,0 +1,150 @@
+"""The translation spoken, end to end: the CLI against the emulator (which speaks with espeak-ng), the voice
+track decoded and each sentence's speech looked for in it, and the same voice played through ALSA to a
+file-backed output device (a test-owned ~/.asoundrc; each CLI run is its own process, as ALSA needs)."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.functional.audio_helpers import write_wav
+from tests.functional.voice_helpers import (
+    cli_command,
+    cli_env,
+    expected_speech,
+    many_cues,
+    occurrences,
+    write_playback_asoundrc,
+)
+
+from tongchuan_tui import exitcodes
+from tongchuan_tui.emulator.signals import speech_like_pcm
+from tongchuan_tui.emulator.testing import EmulatorHandle, run_emulator_in_thread
+from tongchuan_tui.emulator.tts import espeak_available
+from tongchuan_tui.journal.reader import read_journal
+from tongchuan_tui.pipeline.events import SentenceVoiced
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is installed by scripts/setup")
+
+SESSION_MS = 40_000
+SENTENCES = 16
+BYTES_PER_MS = 32
+
+
+@pytest.fixture
+def cues() -> tuple[dict[str, object], list[tuple[int, int]]]:
+    return many_cues(SENTENCES, SESSION_MS // SENTENCES)
+
+
+@pytest.fixture
+def emulator(cues: tuple[dict[str, object], list[tuple[int, int]]]) -> Iterator[EmulatorHandle]:
+    with run_emulator_in_thread(cues=cues[0]) as handle:
+        yield handle
+
+
+def _check_voice(track: bytes, journal: Path, *, offset_bytes: int = 0, tolerance_ms: int = 0) -> None:
+    """Each voiced sentence's speech is in `track` exactly once, in order, and not before it was said."""
+    recorded = read_journal(journal)
+    voiced = [r.event for r in recorded.events if isinstance(r.event, SentenceVoiced)]
+    finals = {s.key: s for s in recorded.sentences}
+    assert [v.text for v in voiced] == [s.target_text for s in recorded.sentences]
+    assert len({v.key for v in voiced}) == SENTENCES
+    previous_end = -1
+    for event in voiced:
+        speech = expected_speech(event.text)
+        found = occurrences(track, speech)
+        assert len(found) == 1, f"{event.text!r} is in the voice {len(found)} times"
+        start_ms = (found[0] - offset_bytes) // BYTES_PER_MS
+        assert found[0] >= previous_end, f"{event.text!r} overlaps the sentence before it or is out of order"
+        assert start_ms + tolerance_ms >= finals[event.key].end_ms, f"{event.text!r} voiced before it was said"
+        assert start_ms + tolerance_ms >= event.at_ms
+        previous_end = found[0] + len(speech)
+
+
+@pytest.mark.realtime
+def test_voice_track_and_alsa_device_each_voice_every_sentence_once_in_order(
+    isolated_home: Path, tmp_path: Path, emulator: EmulatorHandle, cues: tuple[object, list[tuple[int, int]]]
+) -> None:
+    talk = write_wav(tmp_path / "talk.wav", speech_like_pcm(SESSION_MS, cues[1], seed=4))
+    played = tmp_path / "played.raw"
+    write_playback_asoundrc(isolated_home, played)
+    journal = tmp_path / "talk.jsonl"
+    voice = tmp_path / "voice.wav"
+
+    done = subprocess.run(
+        cli_command(
+            emulator,
+            *("--input", str(talk), "--plain", "--log", str(journal)),
+            *("--voice-out", str(voice), "--voice-device", "default"),
+        ),
+        env=cli_env(isolated_home, emulator),
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") >= SENTENCES  # the text is still printed
+    assert "behind live" not in done.stderr  # short sentences never needed catching up
+    with wave.open(str(voice)) as clip:
+        assert (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) == (16_000, 1, 2)
+        track = clip.readframes(clip.getnframes())
+    recorded = read_journal(journal)
+    assert recorded.ended is not None
+    # As long as the session (it ends with the last packet; the last sentence may run a little past it).
+    length_ms = len(track) // BYTES_PER_MS
+    assert recorded.ended.at_ms <= length_ms <= recorded.ended.at_ms + 3000
+    assert abs(length_ms - SESSION_MS) <= 3000
+    _check_voice(track, journal)
+
+    # The device heard the same sentences, on its own clock (wall time from when it opened, just before the
+    # session started): order and uniqueness hold, its timing is only roughly the session's.
+    device = played.read_bytes()
+    assert abs(len(device) // BYTES_PER_MS - length_ms) <= 5000
+    _check_voice(device, journal, tolerance_ms=1500)
+
+
+def test_voice_out_dash_with_plain_is_refused_in_one_line(isolated_home: Path, emulator: EmulatorHandle) -> None:
+    done = subprocess.run(
+        cli_command(emulator, "--input", "x.wav", "--plain", "--voice-out", "-"),
+        env=cli_env(isolated_home, emulator),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == exitcodes.USAGE
+    assert done.stderr.count("\n") == 1
+    assert "--voice-out -" in done.stderr and "--plain" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--voice", "loud"], "--voice"),
+        (["--voice-out", "voice.mp3"], "voice_out"),
+        (["--voice-device", "nosuchdevice"], "--voice-device"),
+        (["--voice", "--no-log", "--keep-voice"], "--keep-voice"),
+    ],
+)
+def test_bad_voice_options_are_one_line_and_exit_2(
+    isolated_home: Path, tmp_path: Path, emulator: EmulatorHandle, args: list[str], named: str
+) -> None:
+    talk = write_wav(tmp_path / "talk.wav", speech_like_pcm(1000, [(100, 800)], seed=1))
+    write_playback_asoundrc(isolated_home, tmp_path / "played.raw")
+    done = subprocess.run(
+        cli_command(emulator, "--input", str(talk), "--plain", *args),
+        env=cli_env(isolated_home, emulator),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == exitcodes.USAGE, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert named in done.stderr
+    assert not emulator.state.sessions, "a refused voice option must stop the run before any audio is sent"
