@@ -59,7 +59,9 @@ def _check_voice(track: bytes, journal: Path, *, offset_bytes: int = 0, toleranc
         assert len(found) == 1, f"{event.text!r} is in the voice {len(found)} times"
         start_ms = (found[0] - offset_bytes) // BYTES_PER_MS
         assert found[0] >= previous_end, f"{event.text!r} overlaps the sentence before it or is out of order"
-        assert start_ms + tolerance_ms >= finals[event.key].end_ms, f"{event.text!r} voiced before it was said"
+        assert start_ms + tolerance_ms >= finals[event.key].end_ms, (
+            f"{event.text!r} voiced before it was said"
+        )
         assert start_ms + tolerance_ms >= event.at_ms
         previous_end = found[0] + len(speech)
 
@@ -108,7 +110,9 @@ def test_voice_track_and_alsa_device_each_voice_every_sentence_once_in_order(
     _check_voice(device, journal, tolerance_ms=1500)
 
 
-def test_voice_out_dash_with_plain_is_refused_in_one_line(isolated_home: Path, emulator: EmulatorHandle) -> None:
+def test_voice_out_dash_with_plain_is_refused_in_one_line(
+    isolated_home: Path, emulator: EmulatorHandle
+) -> None:
     done = subprocess.run(
         cli_command(emulator, "--input", "x.wav", "--plain", "--voice-out", "-"),
         env=cli_env(isolated_home, emulator),
@@ -119,7 +123,8 @@ def test_voice_out_dash_with_plain_is_refused_in_one_line(isolated_home: Path, e
     )
     assert done.returncode == exitcodes.USAGE
     assert done.stderr.count("\n") == 1
-    assert "--voice-out -" in done.stderr and "--plain" in done.stderr
+    assert "--voice-out -" in done.stderr
+    assert "--plain" in done.stderr
 
 
 @pytest.mark.parametrize(

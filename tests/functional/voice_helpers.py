@@ -38,7 +38,9 @@ def many_cues(count: int, spacing_ms: int) -> tuple[dict[str, Any], list[tuple[i
     cues, spans = [], []
     for i in range(count):
         start, end = i * spacing_ms + 200, i * spacing_ms + spacing_ms // 2 + 200
-        cues.append({"start_ms": start, "end_ms": end, "source": f"第{i + 1}句。", "target": WORDS[i % len(WORDS)]})
+        cues.append(
+            {"start_ms": start, "end_ms": end, "source": f"第{i + 1}句。", "target": WORDS[i % len(WORDS)]}
+        )
         spans.append((start, end))
     return {"source": "zh", "target": "en", "cues": cues}, spans
 

@@ -77,9 +77,15 @@ def fail(message: str, code: int) -> None:
     default=None,
     help="Speak the translation (service TTS); VOICETYPE: a standard voice ID (default: by target).",
 )
-@click.option("--voice-out", metavar="FILE|-", help="Write the voice track: .wav, .flac, or - (raw PCM, stdout).")
-@click.option("--voice-device", metavar="SPEC", help="Play the voice on an output device: default, index, name.")
-@click.option("--keep-voice", is_flag=True, default=None, help="Keep each sentence's speech beside the journal.")
+@click.option(
+    "--voice-out", metavar="FILE|-", help="Write the voice track: .wav, .flac, or - (raw PCM, stdout)."
+)
+@click.option(
+    "--voice-device", metavar="SPEC", help="Play the voice on an output device: default, index, name."
+)
+@click.option(
+    "--keep-voice", is_flag=True, default=None, help="Keep each sentence's speech beside the journal."
+)
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
@@ -119,7 +125,10 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         flags["voice"] = True
         if options["voice"] != "auto":
             if not options["voice"].strip().isdigit():
-                fail(f"--voice VOICETYPE must be a standard voice ID, a whole number (got {options['voice']!r})", 2)
+                fail(
+                    f"--voice VOICETYPE must be a standard voice ID, a number (got {options['voice']!r})",
+                    2,
+                )
             flags["voice_type"] = options["voice"]
     try:
         loaded = load_settings(config_path=options["config_path"], flags=flags)

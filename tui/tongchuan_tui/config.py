@@ -106,9 +106,9 @@ class Settings:
     voice_codec: str = "wav"
     """Codec the speech is asked for in: wav, mp3 or pcm (decoded whatever comes)."""
     voice_catch_up_ms: int = 3000
-    """How far (ms) the voice may fall behind live before it speeds up (beyond 3x this: skips) (500..60000)."""
+    """How far (ms) the voice may fall behind live before it speeds up, beyond 3x this skips (500..60000)."""
     voice_out: str | None = None
-    """Write the voice track to this .wav or .flac file, or "-" for raw s16le mono PCM on stdout (unset: none)."""
+    """Write the voice track to this .wav or .flac file, or "-": raw s16le mono PCM on stdout (unset: no)."""
     voice_device: str | None = None
     """Play the voice live on this output device: "default", an index or a name (unset: none)."""
     keep_voice: bool = False
@@ -327,7 +327,9 @@ def _optional_voice_type(value: object) -> int | None:
 
 
 def _number(low: float, high: float, *, decimals: int | None = None) -> Callable[[object], float]:
-    allowed = f"a number from {low:g} to {high:g}" + (f" with at most {decimals} decimals" if decimals else "")
+    allowed = f"a number from {low:g} to {high:g}" + (
+        f" with at most {decimals} decimals" if decimals else ""
+    )
     within = _float_range(low, high)
 
     def check(value: object) -> float:

@@ -247,6 +247,9 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         services.switch_device = switch
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
+    if plan.voice is not None:
+        services.voice_status = lambda: plan.voice.status().line()
+        services.toggle_voice = plan.voice.toggle_mute if plan.settings.voice_device else None
     app = make_app(plan.settings, services)
     app.run()
     # return_code is set on every exit path (a crash in the UI included); run()'s result is not.

@@ -292,7 +292,9 @@ class Engine:
             session.results.drafts(
                 session.source, session.target, translate_time=session.translate_time, closed=session.ended
             ),
-            None if tts is None else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate),
+            None
+            if tts is None
+            else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import logging
 import math
 import shutil
@@ -50,7 +51,7 @@ def espeak_available() -> bool:
 
 def _speed_factor(speed: float) -> float:
     points = sorted(SPEED_FACTORS.items())
-    for (a, fa), (b, fb) in zip(points, points[1:], strict=False):
+    for (a, fa), (b, fb) in itertools.pairwise(points):
         if a <= speed <= b:
             return fa + (fb - fa) * (speed - a) / (b - a)
     return 1.0

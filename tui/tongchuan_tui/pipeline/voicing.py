@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class VoicedTranscript(Transcript):
-    """A transcript that also takes the first audio of each final sentence (`emit_voiced(sentence, audio)`)."""
+    """A transcript that also hands on the first audio of each final sentence (`emit_voiced`)."""
 
     def __init__(self, emit_voiced: Callable[[Sentence, bytes], None]) -> None:
         super().__init__()

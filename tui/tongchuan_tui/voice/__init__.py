@@ -9,5 +9,6 @@ beside the journal (`--keep-voice`) and `rebuild` makes the track again from a j
 
 from __future__ import annotations
 
+
 class VoiceError(Exception):
     """A voice output cannot be started (unwritable file, unknown device); the message is one line."""

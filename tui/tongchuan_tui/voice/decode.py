@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from fractions import Fraction
 from typing import Any
 
 import av
@@ -84,7 +85,7 @@ def speed_up(pcm: bytes, rate: int, tempo: float) -> bytes:
     if tempo == 1.0 or samples == 0:
         return pcm
     graph = av.filter.Graph()
-    source = graph.add_abuffer(format="s16", sample_rate=rate, layout="mono", time_base=f"1/{rate}")
+    source = graph.add_abuffer(format="s16", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
     atempo = graph.add("atempo", f"{tempo:.3f}")
     sink = graph.add("abuffersink")
     source.link_to(atempo)
@@ -99,7 +100,7 @@ def speed_up(pcm: bytes, rate: int, tempo: float) -> bytes:
     graph.push(None)
     while True:
         try:
-            filtered = graph.pull()
+            filtered: Any = graph.pull()
         except (av.BlockingIOError, av.EOFError):
             break
         out += bytes(filtered.planes[0])[: filtered.samples * SAMPLE_WIDTH * len(filtered.layout.channels)]

@@ -58,7 +58,9 @@ def resolve_output(devices: list[DeviceInfo], spec: str) -> DeviceInfo:
     if selector.startswith("out:"):
         selector = selector[4:].strip()
     if not devices:
-        raise VoiceError("--voice-device: no audio output device found; write the voice to a file with --voice-out")
+        raise VoiceError(
+            "--voice-device: no audio output device found; write the voice to a file with --voice-out"
+        )
     if selector in ("", "default"):
         for device in devices:
             if device.is_default:
@@ -105,3 +107,21 @@ def open_output_stream(spec: str, rate: int) -> tuple[Any, Any, str]:
         pa.terminate()
         raise VoiceError(f"--voice-device {spec}: cannot be opened at {rate} Hz mono ({exc})") from None
     return pa, stream, device.name
+
+
+def format_outputs(devices: list[DeviceInfo]) -> str:
+    """The output device table for `devices` (or the plain statement that there is none)."""
+    if not devices:
+        return "No audio output device found: write the voice to a file instead (--voice-out FILE.wav)."
+    width = max(len("name"), *(len(d.name) for d in devices))
+    lines = [
+        "Output devices (--voice-device):",
+        f"  {'index':>5}  {'name':<{width}}  {'channels':>8}  {'default rate':>12}",
+    ]
+    for device in devices:
+        marker = "*" if device.is_default else " "
+        rate = f"{device.default_rate:.0f} Hz"
+        lines.append(f"{marker} {device.index:>5}  {device.name:<{width}}  {device.channels:>8}  {rate:>12}")
+    lines.append("")
+    lines.append("* default (--voice-device default); choose another with --voice-device <index> or <name>")
+    return "\n".join(lines)

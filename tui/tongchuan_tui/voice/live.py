@@ -30,7 +30,9 @@ def open_voice(
     keep_dir = None
     if settings.keep_voice:
         if journal_path is None:
-            raise VoiceError("--keep-voice keeps the voice beside the journal: drop --no-log, or give --log PATH")
+            raise VoiceError(
+                "--keep-voice keeps the voice beside the journal: drop --no-log, or give --log PATH"
+            )
         keep_dir = voice_dir(journal_path)
     if settings.voice_out is None and settings.voice_device is None and keep_dir is None:
         return None

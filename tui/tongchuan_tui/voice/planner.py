@@ -42,7 +42,9 @@ class Placement:
 class VoicePlanner:
     """Places sentences one after another; `catch_up_ms` is how far behind live the voice may fall."""
 
-    def __init__(self, catch_up_ms: int, *, tempo: float = CATCH_UP_TEMPO, skip_factor: int = SKIP_FACTOR) -> None:
+    def __init__(
+        self, catch_up_ms: int, *, tempo: float = CATCH_UP_TEMPO, skip_factor: int = SKIP_FACTOR
+    ) -> None:
         self.catch_up_ms = catch_up_ms
         self._tempo = tempo
         self._skip_ms = catch_up_ms * skip_factor

@@ -39,10 +39,14 @@ def rebuild_voice(journal: Journal, output: Path) -> Rebuilt:
     """Write the voice track of `journal` to `output`; raises VoiceError (one line) when there is none."""
     voiced = [r.event for r in journal.events if isinstance(r.event, SentenceVoiced)]
     if not voiced:
-        raise VoiceError(f"{journal.path}: no sentence was voiced (the session did not ask for TTS with --voice)")
+        raise VoiceError(
+            f"{journal.path}: no sentence was voiced (the session did not ask for TTS with --voice)"
+        )
     directory = voice_dir(journal.path)
     if not directory.is_dir():
-        raise VoiceError(f"{journal.path}: its voice was not kept ({directory} is missing; run with --keep-voice)")
+        raise VoiceError(
+            f"{journal.path}: its voice was not kept ({directory} is missing; run with --keep-voice)"
+        )
     rate = _setting(journal, "voice_sample_rate", 16000)
     planner = VoicePlanner(_setting(journal, "voice_catch_up_ms", DEFAULT_CATCH_UP_MS))
     track = TrackWriter(open_track(str(output), rate), rate)
@@ -51,7 +55,9 @@ def rebuild_voice(journal: Journal, output: Path) -> Rebuilt:
         for event in sorted(voiced, key=lambda e: e.index):
             audio = kept_audio(directory, event.index)
             try:
-                pcm = decode_voice(audio or b"", codec=event.codec, sample_rate=event.sample_rate, track_rate=rate)
+                pcm = decode_voice(
+                    audio or b"", codec=event.codec, sample_rate=event.sample_rate, track_rate=rate
+                )
             except ValueError:
                 pcm = b""
             if not pcm:

@@ -159,7 +159,9 @@ class VoiceSink:
                 self._keep_failed = True
                 self._warn(f"--keep-voice: {self._keep_dir} cannot be written ({exc.strerror or exc})")
         try:
-            pcm = decode_voice(event.audio, codec=event.codec, sample_rate=event.sample_rate, track_rate=self.rate)
+            pcm = decode_voice(
+                event.audio, codec=event.codec, sample_rate=event.sample_rate, track_rate=self.rate
+            )
         except ValueError as exc:
             self._warn(f"voice: sentence {event.key} not voiced: {exc}")
             return
