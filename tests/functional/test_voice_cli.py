@@ -153,3 +153,63 @@ def test_bad_voice_options_are_one_line_and_exit_2(
     assert done.stderr.count("\n") == 1, done.stderr
     assert named in done.stderr
     assert not emulator.state.sessions, "a refused voice option must stop the run before any audio is sent"
+
+
+@pytest.mark.realtime
+def test_kept_voice_rebuilds_the_same_track_and_the_recording_holds_only_the_input(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    script, spans = many_cues(3, 2000)
+    talk_pcm = speech_like_pcm(6000, spans, seed=9)
+    talk = write_wav(tmp_path / "talk.wav", talk_pcm)
+    journal = tmp_path / "short.jsonl"
+    live, rebuilt, recording = tmp_path / "live.wav", tmp_path / "rebuilt.wav", tmp_path / "input.wav"
+    with run_emulator_in_thread(cues=script) as handle:
+        done = subprocess.run(
+            cli_command(
+                handle,
+                *("--input", str(talk), "--plain", "--log", str(journal), "--record-audio", str(recording)),
+                *("--voice-out", str(live), "--keep-voice"),
+            ),
+            env=cli_env(isolated_home, handle),
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    kept = sorted(p.name for p in (tmp_path / "short.jsonl.voice").iterdir())
+    assert kept == ["00000.wav", "00001.wav", "00002.wav"]
+
+    exported = subprocess.run(
+        cli_command(handle, "export", str(journal), "--voice", str(rebuilt)),
+        env=cli_env(isolated_home, handle),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "voice of 3 sentences" in exported.stderr
+    with wave.open(str(live)) as a, wave.open(str(rebuilt)) as b:
+        assert a.readframes(a.getnframes()) == b.readframes(b.getnframes())
+    with wave.open(str(recording)) as clip:
+        heard = clip.readframes(clip.getnframes())
+    assert heard.startswith(talk_pcm)  # the input as sent (the last packet padded), no voice in it
+    for text in (c["target"] for c in script["cues"]):  # type: ignore[union-attr]
+        assert occurrences(heard, expected_speech(str(text))) == []
+
+
+def test_export_voice_of_a_session_without_kept_voice_is_one_line(tmp_path: Path) -> None:
+    from tongchuan_tui.cli import main
+
+    from click.testing import CliRunner
+
+    journal = tmp_path / "plain.jsonl"
+    journal.write_text(
+        '{"type": "SessionEnded", "t": 1.0, "reason": "stopped", "at_ms": 0, "exit_code": 0}\n'
+    )
+
+    result = CliRunner().invoke(main, ["export", str(journal), "--voice", str(tmp_path / "v.wav")])
+    assert result.exit_code == exitcodes.JOURNAL_ERROR
+    assert "no sentence was voiced" in result.output

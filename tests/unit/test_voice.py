@@ -117,9 +117,7 @@ def _voiced(index: int, at_ms: int, pcm: bytes) -> SentenceVoiced:
 def test_sink_lays_the_track_on_the_timeline_and_says_when_it_catches_up() -> None:
     out = _Memory()
     warnings: list[str] = []
-    sink = VoiceSink(
-        rate=RATE, catch_up_ms=1000, track=TrackWriter(out, RATE), on_warning=warnings.append
-    )
+    sink = VoiceSink(rate=RATE, catch_up_ms=1000, track=TrackWriter(out, RATE), on_warning=warnings.append)
     sink.start()
     tone = b"\x10\x20" * (RATE * 2)  # 2 s of a constant, non-silent signal
     for i in range(4):  # every 500 ms: far faster than they can be spoken
@@ -153,7 +151,13 @@ def test_tts_object_from_the_settings_with_a_voice_for_the_target() -> None:
     settings = load_settings(env={}, flags={"voice": True, "source": "zh", "target": "en"}).settings
     tts = tts_options(settings)
     assert tts is not None
-    assert tts.to_json() == {"Codec": "wav", "VoiceType": 1051, "Volume": 0.0, "Speed": 0.0, "SampleRate": 16000}
+    assert tts.to_json() == {
+        "Codec": "wav",
+        "VoiceType": 1051,
+        "Volume": 0.0,
+        "Speed": 0.0,
+        "SampleRate": 16000,
+    }
     chosen = load_settings(
         env={}, flags={"voice_out": "v.wav", "voice_type": "7", "voice_speed": "1.25", "voice_volume": "-2.5"}
     ).settings
@@ -203,7 +207,9 @@ def test_without_espeak_a_tone_follows_the_text(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(emulator_tts.shutil, "which", lambda name: None)
     emulator_tts._espeak.cache_clear()
     short = base64.b64decode(emulator_tts.speech_audio("Hi there.", "en", "pcm", RATE) or "")
-    long = base64.b64decode(emulator_tts.speech_audio("A much longer sentence to say.", "en", "pcm", RATE) or "")
+    long = base64.b64decode(
+        emulator_tts.speech_audio("A much longer sentence to say.", "en", "pcm", RATE) or ""
+    )
     assert len(short) < len(long)
     assert short == base64.b64decode(emulator_tts.placeholder_audio("Hi there.", "pcm", RATE) or "")
 
