@@ -201,9 +201,9 @@ def test_kept_voice_rebuilds_the_same_track_and_the_recording_holds_only_the_inp
 
 
 def test_export_voice_of_a_session_without_kept_voice_is_one_line(tmp_path: Path) -> None:
-    from tongchuan_tui.cli import main
-
     from click.testing import CliRunner
+
+    from tongchuan_tui.cli import main
 
     journal = tmp_path / "plain.jsonl"
     journal.write_text(
