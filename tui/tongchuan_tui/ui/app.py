@@ -273,6 +273,8 @@ class InterpreterApp(SessionControl):
             self.notify("No voice device: start with --voice-device to hear the translation.")
             return
         self.notify("Voice muted." if self.services.toggle_voice() else "Voice on.")
+        if self.stats_visible:
+            self.query_one(StatsPane).show(self.model, voice=self._voice_line())
 
     def action_live(self) -> None:
         """Back to the live tail."""

@@ -29,10 +29,18 @@ class VoicePlayer:
     """A paced writer of the voice to one output device; `enqueue` never blocks."""
 
     def __init__(
-        self, spec: str, rate: int, *, clock: Callable[[], float] = time.monotonic, lead_ms: int = LEAD_MS
+        self,
+        spec: str,
+        rate: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        lead_ms: int = LEAD_MS,
+        opener: Callable[[str, int], tuple[Any, Any, str]] = open_output_stream,
     ) -> None:
+        """`opener(spec, rate)` gives (PyAudio, an open output stream, the device's name), or VoiceError."""
         self.spec = spec
         self.rate = rate
+        self._opener = opener
         self._clock = clock
         self._lead = lead_ms * rate // 1000
         self._piece = PIECE_MS * rate // 1000
@@ -51,7 +59,7 @@ class VoicePlayer:
 
     def start(self) -> None:
         """Open the device now (raises VoiceError with one line) and start playing silence."""
-        self._pa, self._stream, self.description = open_output_stream(self.spec, self.rate)
+        self._pa, self._stream, self.description = self._opener(self.spec, self.rate)
         self._started_at = self._clock()
         self._thread = threading.Thread(target=self._run, name="voice-player", daemon=True)
         self._thread.start()
@@ -82,9 +90,9 @@ class VoicePlayer:
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Let the queue play out (bounded), then close the device. Idempotent."""
-        deadline = self._clock() + timeout_s
+        deadline = time.monotonic() + timeout_s  # a real bound, whatever clock paces the playback
         with self._lock:
-            while self._queue and self.error is None and self._clock() < deadline:
+            while self._queue and self.error is None and time.monotonic() < deadline:
                 self._lock.wait(timeout=0.1)
             self._stopping = True
             self._lock.notify()
