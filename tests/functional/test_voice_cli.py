@@ -4,7 +4,9 @@ file-backed output device (a test-owned ~/.asoundrc; each CLI run is its own pro
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +215,42 @@ def test_export_voice_of_a_session_without_kept_voice_is_one_line(tmp_path: Path
     result = CliRunner().invoke(main, ["export", str(journal), "--voice", str(tmp_path / "v.wav")])
     assert result.exit_code == exitcodes.JOURNAL_ERROR
     assert "no sentence was voiced" in result.output
+
+
+@pytest.mark.realtime
+def test_voice_out_dash_streams_raw_pcm_on_stdout_and_nothing_else(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    script, spans = many_cues(2, 2000)
+    talk = write_wav(tmp_path / "talk.wav", speech_like_pcm(4000, spans, seed=2))
+    with run_emulator_in_thread(cues=script) as handle:
+        done = subprocess.run(
+            cli_command(handle, "--input", str(talk), "--no-log", "--voice-out", "-"),
+            env=cli_env(isolated_home, handle),
+            capture_output=True,
+            timeout=90,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    stream = done.stdout
+    assert len(stream) % 2 == 0
+    assert abs(len(stream) // BYTES_PER_MS - 4000) <= 1500  # as long as the session: a track, not text
+    for text in ("Good morning.", "Welcome back."):
+        assert len(occurrences(stream, expected_speech(text))) == 1
+
+
+def test_devices_lists_output_devices(isolated_home: Path, tmp_path: Path) -> None:
+    write_playback_asoundrc(isolated_home, tmp_path / "played.raw")
+    code = "from tongchuan_tui.commands.devices import devices_command; devices_command()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "HOME": str(isolated_home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    outputs = done.stdout.split("Output devices (--voice-device):", 1)
+    assert len(outputs) == 2, done.stdout
+    assert any("tcvoice" in line.split() for line in outputs[1].splitlines())
