@@ -217,3 +217,21 @@ def test_without_espeak_a_tone_follows_the_text(monkeypatch: pytest.MonkeyPatch)
 def test_sentence_type_is_unchanged_for_sinks() -> None:
     # The voice adds an event; the Sentence every other sink sees stays as it was.
     assert "audio" not in {f for f in Sentence.__dataclass_fields__}
+
+
+def test_the_official_sdk_reads_our_tts_object_field_by_field() -> None:
+    from tencentcloud.tsi.v20210325 import models
+
+    from tongchuan_tui.api.models import UploadRequest
+
+    settings = load_settings(
+        env={}, flags={"voice": True, "voice_speed": "1.5", "voice_volume": "2", "voice_sample_rate": "8000"}
+    ).settings
+    upload = UploadRequest("s", "zh", "en", 0, 0, False, b"\0" * 6400, tts=tts_options(settings))
+    request = models.TongChuanSyncRequest()
+    request._deserialize(upload.to_json())
+    tts = request.TTS
+    assert (tts.Codec, tts.VoiceType, tts.SampleRate) == ("wav", 1051, 8000)
+    assert (tts.Speed, tts.Volume) == (1.5, 2.0)
+    assert isinstance(tts.Speed, float)
+    assert isinstance(tts.Volume, float)

@@ -83,14 +83,14 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
         if problem is not None:
             _stderr(problem)
             return exitcodes.BAD_INPUT
-    outputs = start_live_outputs(plan, headless=headless)
-    if isinstance(outputs, int):
-        return outputs
     voice = start_voice_outputs(plan, headless=headless)
     if isinstance(voice, int):
-        if outputs is not None:
-            outputs.close()
         return voice
+    outputs = start_live_outputs(plan, headless=headless)
+    if isinstance(outputs, int):
+        if voice is not None:
+            voice.close()
+        return outputs
     try:
         if headless:
             return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
@@ -107,6 +107,9 @@ def start_voice_outputs(plan: RunPlan, *, headless: bool) -> Any:
 
     Returns the started `VoiceSink` (None when none is asked for), or an exit code (already said).
     """
+    settings = plan.settings
+    if not (settings.voice_out or settings.voice_device or settings.keep_voice):
+        return None  # nothing to start (and PyAV not imported for nothing while signals are not handled yet)
     from tongchuan_tui.voice import VoiceError
     from tongchuan_tui.voice.live import open_voice
 
