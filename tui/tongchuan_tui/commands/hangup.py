@@ -4,8 +4,8 @@ When the terminal goes away (an SSH connection drops, tmux is killed) the kernel
 return nothing, writes fail with EIO — and sends SIGHUP, then SIGCONT. Without a handler the process dies at
 once: no final IsEnd, no closing journal line. `HangupGuard` instead
 
-- points the dead terminal's file descriptors at harmless ends (writes go to /dev/null, reads wait on a
-  pipe nobody writes), so neither Textual's output thread nor a log line nor a traceback meets EIO;
+- points the dead terminal's file descriptors at /dev/null, so neither Textual's output thread nor a log
+  line nor a traceback meets EIO;
 - stops the session on its engine (final IsEnd, the last results, the journal closed) — it runs on its
   own thread, so this works even while the UI's loop is busy;
 - asks the app to quit once the session has ended, as after `q`;
@@ -18,7 +18,9 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
+import traceback
 from types import FrameType, TracebackType
 from typing import Any, Protocol
 
@@ -54,7 +56,6 @@ class HangupGuard:
         self._terminal_fds: list[int] = []
         self._previous: dict[int, SignalHandler] = {}
         self._app_done = threading.Event()
-        self._keep_open: int | None = None
         self.reason: str | None = None
         """Why the session was ended from outside: hangup or terminated (None: the UI ended it)."""
 
@@ -100,14 +101,12 @@ class HangupGuard:
         if not self._terminal_fds:
             return
         try:
-            sink = os.open(os.devnull, os.O_WRONLY)
-            # A pipe whose write end stays open and unused: Textual's input thread waits on it quietly
-            # (at /dev/null it would read end-of-file in a busy loop until the app exits).
-            quiet, self._keep_open = os.pipe()
+            # /dev/null, stdin included: Textual's input thread may be between its select and its read,
+            # and a read there must return at once (end of file, as on the hung-up tty), never block.
+            null = os.open(os.devnull, os.O_RDWR)
             for fd in self._terminal_fds:
-                os.dup2(quiet if fd == 0 else sink, fd)
-            os.close(sink)
-            os.close(quiet)
+                os.dup2(null, fd)
+            os.close(null)
         except OSError:
             log.exception("could not detach from the terminal")
 
@@ -120,7 +119,14 @@ class HangupGuard:
             code = None
         if self._app_done.wait(EXIT_GRACE_S):
             return
-        log.error("the UI did not exit after the session ended (%s); exiting without it", self.reason)
+        stacks = "".join(
+            f"\n{thread.name}:\n" + "".join(traceback.format_stack(frame))
+            for thread in threading.enumerate()
+            if (frame := sys._current_frames().get(thread.ident or 0)) is not None
+        )
+        log.error(
+            "the UI did not exit after the session ended (%s); exiting without it%s", self.reason, stacks
+        )
         logging.shutdown()
         os._exit(code if code is not None else 1)
 
