@@ -132,12 +132,14 @@ class SessionEngine:
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
         try:
+            # The session's first step (SessionStarted) runs before the commands given before the start.
+            task = loop.create_task(self.session.run())
             with self._lock:
                 self._loop = loop
                 early, self._early = self._early, []
             for command in early:
                 loop.call_soon(command)
-            code = loop.run_until_complete(self.session.run())
+            code = loop.run_until_complete(task)
         except BaseException as error:
             log.exception("the session engine failed")
             self._result.set_exception(error)
