@@ -1,9 +1,12 @@
 """The session engine and the threaded subscriber: the session on a thread of its own, commands from any
-thread applied in order on it, events to every subscriber, slow subscribers off the session's thread."""
+thread applied in order on it, events to every subscriber, slow subscribers off the session's thread, and
+the interpreter tuned for pacing while it runs."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import threading
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from tongchuan_tui.audio.source import AudioInputError
 from tongchuan_tui.pipeline.engine import SessionEngine
 from tongchuan_tui.pipeline.events import (
+    ChunkSent,
     Event,
     MarkAdded,
     Paused,
@@ -21,6 +25,13 @@ from tongchuan_tui.pipeline.events import (
     WarningRaised,
 )
 from tongchuan_tui.pipeline.offload import ThreadedSink
+from tongchuan_tui.pipeline.realtime import (
+    FULL_EVERY_S,
+    IDLE_AFTER_S,
+    OVERDUE_S,
+    SWITCH_INTERVAL_S,
+    RealtimeRuntime,
+)
 
 BOUND_S = 5.0
 
@@ -240,3 +251,39 @@ def test_threaded_sink_survives_a_failing_target() -> None:
         sink(n)
     assert sink.close(BOUND_S)
     assert handled == [0, 2, 4]
+
+
+def chunk(duration_ms: int, round_trip_ms: float, *, is_end: bool = False) -> ChunkSent:
+    return ChunkSent(0, "uuid", 0, duration_ms, duration_ms * 32, 0, round_trip_ms, "req", 0, is_end)
+
+
+def test_realtime_runtime_collects_in_quiet_moments_and_restores_the_interpreter() -> None:
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+    now = [100.0]
+    runtime = RealtimeRuntime(clock=lambda: now[0])
+    runtime.install()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
+        assert gc.get_threshold()[:2] == threshold[:2]
+        assert gc.get_threshold()[2] > threshold[2]  # full collections no longer start on their own
+        now[0] += FULL_EVERY_S + 0.1
+        runtime.observe(chunk(200, 180.0))  # the next packet is 20 ms away: not now
+        assert runtime.full_collections == 0
+        runtime.observe(chunk(200, 5.0))  # answered at once: most of a packet to spare
+        assert runtime.full_collections == 1
+        runtime.observe(chunk(200, 5.0))  # not due again yet
+        assert runtime.full_collections == 1
+        now[0] += FULL_EVERY_S
+        runtime.observe(chunk(200, 180.0))
+        runtime.tick()  # packets are flowing (the last one just now): the timer leaves them alone
+        assert runtime.full_collections == 1
+        now[0] += IDLE_AFTER_S
+        runtime.tick()  # nothing paced any more (paused): any moment is quiet
+        assert runtime.full_collections == 2
+        now[0] += OVERDUE_S
+        runtime.observe(chunk(200, 250.0))  # answers slower than packets: overdue, collected anyway
+        assert runtime.full_collections == 3
+    finally:
+        runtime.uninstall()
+    assert sys.getswitchinterval() == interval
+    assert gc.get_threshold() == threshold

@@ -294,8 +294,12 @@ class ManagedSession:
 
 
 def session_engine(plan: RunPlan) -> SessionEngine:
-    """The session of `plan`, ready to run on its own loop and thread (`start()` or `await run()`)."""
-    return SessionEngine(ManagedSession(plan), name="session-engine")
+    """The session of `plan`, ready to run on its own loop and thread (`start()` or `await run()`), with the
+    interpreter tuned for pacing while it runs (a short lock switch interval, full garbage collections in
+    the quiet moments between packets: `pipeline.realtime`)."""
+    from tongchuan_tui.pipeline.realtime import RealtimeRuntime
+
+    return SessionEngine(ManagedSession(plan), name="session-engine", runtime=RealtimeRuntime())
 
 
 def with_demo_defaults(settings: Settings) -> Settings:

@@ -20,10 +20,13 @@ from typing import Any, Protocol
 
 from tongchuan_tui.audio.source import AudioInputError
 from tongchuan_tui.pipeline.events import Event, Sink, WarningRaised
+from tongchuan_tui.pipeline.realtime import RealtimeRuntime
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EngineSession", "SessionEngine"]
+
+RUNTIME_TICK_S = 1.0
 
 
 class EngineSession(Protocol):
@@ -48,11 +51,15 @@ class SessionEngine:
 
     `run()` (awaited on the front end's loop) starts the thread and returns the session's exit code;
     `start()` and `wait()` do the same for code without a loop (signal handlers, a host process).
+    `runtime`, if given, tunes the interpreter for pacing while the session runs (see `realtime`).
     """
 
-    def __init__(self, session: EngineSession, *, name: str = "session-engine") -> None:
+    def __init__(
+        self, session: EngineSession, *, name: str = "session-engine", runtime: RealtimeRuntime | None = None
+    ) -> None:
         self.session = session
         self.name = name
+        self.runtime = runtime
         self._sinks: tuple[Sink, ...] = ()
         self._broken: set[int] = set()
         self._lock = threading.Lock()
@@ -90,6 +97,8 @@ class SessionEngine:
                     failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
         for message in failed:
             self._publish(WarningRaised(message=message, code="sink-failed"))
+        if self.runtime is not None:
+            self.runtime.observe(event)
 
     # -- running -----------------------------------------------------------------------------------------
 
@@ -131,6 +140,10 @@ class SessionEngine:
 
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
+        runtime = self.runtime
+        if runtime is not None:
+            runtime.install()
+            _every(loop, RUNTIME_TICK_S, runtime.tick)
         try:
             # The session's first step (SessionStarted) runs before the commands given before the start.
             task = loop.create_task(self.session.run())
@@ -151,6 +164,8 @@ class SessionEngine:
                 switches = list(self._switches)
             for switch in switches:
                 switch.cancel()
+            if runtime is not None:
+                runtime.uninstall()
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
@@ -212,6 +227,18 @@ class SessionEngine:
             if done.cancelled():
                 raise AudioInputError("the session has ended; the input was not switched") from None
             raise
+
+
+def _every(loop: asyncio.AbstractEventLoop, interval_s: float, call: Callable[[], None]) -> None:
+    """Call `call` on `loop` every `interval_s` until the loop closes."""
+
+    def tick() -> None:
+        try:
+            call()
+        finally:
+            loop.call_later(interval_s, tick)
+
+    loop.call_later(interval_s, tick)
 
 
 def _settle(done: concurrent.futures.Future[Any], task: asyncio.Future[Any]) -> None:
