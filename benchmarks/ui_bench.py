@@ -127,7 +127,7 @@ async def jitter_runs(emu: EmulatorThread, seconds: float) -> list[JitterRun]:
         ("in the app, no flood", True, 0.0),
         (f"in the app, {REALISTIC_RATE:.0f} revisions/s", True, REALISTIC_RATE),
         (f"in the app, {HEAVY_RATE:,.0f} revisions/s", True, HEAVY_RATE),
-        ("in the app, as fast as the loop allows", True, None),
+        ("in the app, as fast as it takes them", True, None),
     ]
     for name, flooded, rate in conditions:
         lag = LoopLag()

@@ -19,6 +19,12 @@ from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, wi
 
 log = logging.getLogger(__name__)
 
+_SIGNAL_REASONS: dict[int, str] = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hangup",
+}
+"""The signals that end a headless session gracefully (SIGHUP: the SSH connection dropped), and why."""
 FORCED_END_S = 3.0
 """After a forced quit, how long the session may still take to send its final packet and close its journal."""
 
@@ -154,9 +160,9 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
             engine.stop("interrupted")  # a second stop: the session stops awaiting them
             task.cancel()
             return
-        engine.stop("interrupted" if signum == signal.SIGINT else "terminated")
+        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
         return await engine.run()
@@ -166,7 +172,7 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
         _stderr("forced to quit; the last results were not collected")
         return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
         printer.close()
         reporter.close()
