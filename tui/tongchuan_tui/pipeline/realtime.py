@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL_S = 0.001
 """How long a thread may keep the interpreter lock while another waits for it."""
-FULL_EVERY_S = 2.0
+FULL_EVERY_S = 5.0
 """A full collection at the first quiet moment this long after the last one."""
 FULL_BUDGET_MS = 60.0
 """A quiet moment is one where the next packet is at least this far away."""
