@@ -9,6 +9,7 @@ also logged, so the log is where a failure would show.)
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,41 @@ def test_killing_the_terminal_ends_the_session_like_q(isolated_home: Path, tmp_p
     assert "the terminal hung up" in logged
     assert " ERROR " not in logged
     assert "Traceback" not in logged
+
+
+@pytest.mark.realtime
+def test_sighup_ends_a_headless_session_gracefully(isolated_home: Path, tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "talk.wav", speech_like_pcm(2000 * SENTENCES + 500, SPEECH, seed=9))
+    journal = tmp_path / "plain.jsonl"
+    with run_emulator_in_thread(cues=CUES) as emulator:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "tongchuan_tui", "--input", str(wav), "--plain"),
+                *("--endpoint", emulator.url, "--log", str(journal)),
+            ],
+            env=cli_env(isolated_home, emulator),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()  # the first sentence's source line
+            translation = process.stdout.readline()
+            assert "Sentence number 1." in translation, first + translation
+            process.send_signal(signal.SIGHUP)
+            _, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        state = emulator.state
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert state.session(state.session_uuids[-1]).ended
+    recorded = read_journal(journal)
+    assert recorded.closed
+    assert recorded.ended is not None
+    assert recorded.ended.reason == "hangup"
+    said = {target for uuid in state.session_uuids for _, target in state.session(uuid).final_texts}
+    assert said <= {s.target_text for s in recorded.sentences if s.final}
