@@ -141,7 +141,8 @@ class Engine:
         self._segmenter = segmenter
         self._gap_limit_s = gap_limit_s
         self._tolerance_ms = pacing_tolerance_ms
-        self._refuse_duplicates = duplicate_seq == "refuse"
+        self.duplicate_seq = duplicate_seq
+        """How a re-sent, already accepted Seq is answered: "idempotent" or "refuse" (settable)."""
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], _Session] = {}
         self._timelines: dict[str, CueTimeline] = {}
@@ -245,7 +246,7 @@ class Engine:
             )
         packet.retried += 1
         session.last_at = now
-        if self._refuse_duplicates:
+        if self.duplicate_seq == "refuse":
             log.info("session %s: Seq %d re-sent; refused as a duplicate", session.session_uuid, upload.seq)
             raise ApiFailure(
                 codes.DUPLICATED_SESSION_AND_SEQ,

@@ -21,6 +21,7 @@ from tongchuan_tui.emulator.faults import FaultConfig, FaultDecision, FaultInjec
 from tongchuan_tui.emulator.options import EmulatorOptions
 from tongchuan_tui.emulator.ratelimit import RateLimiter
 from tongchuan_tui.emulator.state import EmulatorState, RequestLog, RequestRecord
+from tongchuan_tui.emulator.variants import WireVariant
 from tongchuan_tui.emulator.wire import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTIONS, API_VERSION, UPLOAD_ACTIONS
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ class EmulatorServer:
             sessions=self.engine.snapshot(), requests=self.requests.snapshot(), variant=self.variant
         )
 
+    def set_variant(self, variant: WireVariant) -> None:
+        """Answer the open points another way from the next request on."""
+        self.variant = variant
+        self.engine.duplicate_seq = variant.duplicate_seq
+        log.info("wire variant: %s", variant.describe())
+
     def server_time(self) -> float:
         """The server's own clock (Date header, signature expiry): the emulator's, moved by the variant."""
         return self.clock() + self.variant.clock_offset_s
@@ -82,6 +89,8 @@ class EmulatorServer:
         app.router.add_get(f"{ADMIN_PREFIX}/state", self._get_state)
         app.router.add_get(f"{ADMIN_PREFIX}/faults", self._get_faults)
         app.router.add_post(f"{ADMIN_PREFIX}/faults", self._post_faults)
+        app.router.add_get(f"{ADMIN_PREFIX}/variant", self._get_variant)
+        app.router.add_post(f"{ADMIN_PREFIX}/variant", self._post_variant)
         return app
 
     async def start(self) -> None:
@@ -272,6 +281,19 @@ class EmulatorServer:
         self.faults.set(config)
         log.info("faults set: %s", json.dumps(config.to_json()))
         return self._json(config.to_json())
+
+    async def _get_variant(self, request: web.Request) -> web.Response:
+        self._admin_allowed(request)
+        return self._json(self.variant.to_json())
+
+    async def _post_variant(self, request: web.Request) -> web.Response:
+        self._admin_allowed(request)
+        try:
+            variant = WireVariant.from_json(json.loads(await request.read()))
+        except (ValueError, TypeError) as exc:
+            return self._json({"error": str(exc)}, status=400)
+        self.set_variant(variant)
+        return self._json(variant.to_json())
 
 
 def _loose_json(body: bytes) -> Any:

@@ -77,6 +77,27 @@ class WireVariant:
             seed=seed,
         )
 
+    @classmethod
+    def from_json(cls, obj: Any) -> WireVariant:
+        """A variant from the admin route's JSON object (missing keys take defaults); ValueError naming the
+        bad key."""
+        if not isinstance(obj, dict):
+            raise ValueError("expected a JSON object of variant fields")
+        defaults = cls().to_json()
+        unknown = sorted(set(obj) - set(defaults))
+        if unknown:
+            raise ValueError(f"unknown variant field {unknown[0]!r} (known: {', '.join(sorted(defaults))})")
+        for key, value in obj.items():
+            default = defaults[key]
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if key == "clock_offset_s" and not number:
+                raise ValueError("clock_offset_s must be a number")
+            if key == "seed" and value is not None and not (number and isinstance(value, int)):
+                raise ValueError("seed must be an integer or null")
+        return cls(**{**obj, "clock_offset_s": float(obj.get("clock_offset_s", 0.0))})
+
     def replace(self, **changes: Any) -> WireVariant:
         """This variant with some points changed."""
         return dataclasses.replace(self, **changes)
