@@ -96,17 +96,24 @@ def check_fields(model: Any, response: dict[str, Any], variant: WireVariant) -> 
 def test_the_sdk_models_take_every_field_of_sync_and_display(
     emu: EmulatorHandle, clock: OffsetClock, variant: WireVariant
 ) -> None:
-    keys = {"secret_id": emu.secret_id, "secret_key": emu.secret_key}
     listed = 0
     for seq in range(PACKETS):
         params = upload_request("Sync", "fields", seq, packet(seq), is_end=seq == PACKETS - 1)
-        _, body = signed_post(emu.url, "TongChuanSync", json_of(params), **keys)
+        _, body = signed_post(
+            emu.url, "TongChuanSync", json_of(params), secret_id=emu.secret_id, secret_key=emu.secret_key
+        )
         response = body["Response"]
         assert "Error" not in response, response
         sync = models.TongChuanSyncResponse()
         said = deserialized(sync, response)
         check_fields(sync, response, variant)
-        _, shown = signed_post(emu.url, "TongChuanDisplay", json_of(display_request("fields")), **keys)
+        _, shown = signed_post(
+            emu.url,
+            "TongChuanDisplay",
+            json_of(display_request("fields")),
+            secret_id=emu.secret_id,
+            secret_key=emu.secret_key,
+        )
         display = models.TongChuanDisplayResponse()
         said += deserialized(display, shown["Response"])
         check_fields(display, shown["Response"], variant)
