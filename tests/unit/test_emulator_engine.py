@@ -165,7 +165,7 @@ def test_cued_sentences_grow_with_rising_sever_and_end_final(engine: Engine, clo
     for seq in range(11):
         seen += engine.upload("id", upload(seq))
         clock.now += 0.2
-    first = [s for s in seen if s.se_id == 0]
+    first = [s for s in seen if s.se_id == "0"]
     versions = [s.se_ver for s in first]
     assert versions == sorted(versions)
     # One SeVer per distinct content: the version rises exactly when the sentence changes.
@@ -189,7 +189,7 @@ def test_results_are_newest_first_and_at_most_five(clock: FakeClock) -> None:
     )
     engine = Engine(clock=clock, cues=many)
     result = send(engine, clock, range(8))
-    assert [s.se_id for s in result] == [7, 6, 5, 4, 3]
+    assert [s.se_id for s in result] == ["7", "6", "5", "4", "3"]
     assert engine.display("id", "s") == result
     assert engine.display("id", "unknown") == []
     assert engine.display("other-id", "s") == []

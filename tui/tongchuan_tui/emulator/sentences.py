@@ -43,11 +43,11 @@ class SentenceBook:
                 )
                 if same:
                     continue
-                version = old.se_ver + 1
+                version = (old.se_ver or 0) + 1
             else:
                 version = 0
             info = DisplayInfo(
-                se_id=se_id,
+                se_id=str(se_id),
                 se_ver=version,
                 source_text=draft.source_text,
                 target_text=draft.target_text,
