@@ -48,17 +48,18 @@ def packet(session: str, seq: int, *, last: bool = False, utc: int = 1_764_000_0
     return UploadRequest(session, "zh", "en", seq, utc, last, PACKET)
 
 
-def keep_newest(best: dict[int, DisplayInfo], sentences: tuple[DisplayInfo, ...]) -> None:
+def keep_newest(best: dict[str, DisplayInfo], sentences: tuple[DisplayInfo, ...]) -> None:
     for s in sentences:
-        if s.se_id not in best or s.se_ver >= best[s.se_id].se_ver:
+        known = best.get(s.se_id)
+        if known is None or (s.se_ver or 0) >= (known.se_ver or 0):
             best[s.se_id] = s
 
 
 async def send_paced(
     client: TsiClient, clock: OffsetClock, session: str, seqs: range, *, last: int | None = None
-) -> dict[int, DisplayInfo]:
+) -> dict[str, DisplayInfo]:
     """Sync packets `seqs`, advancing the emulator's clock by one packet's duration after each."""
-    best: dict[int, DisplayInfo] = {}
+    best: dict[str, DisplayInfo] = {}
     for seq in seqs:
         keep_newest(best, (await client.sync(packet(session, seq, last=seq == last))).sentences)
         clock.advance(PACKET_S)
@@ -69,7 +70,7 @@ async def test_sync_session_yields_the_cued_sentences(emu: EmulatorHandle, clock
     async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
         best = await send_paced(client, clock, "sync-1", range(15), last=14)
     finals = [
-        (s.source_text, s.target_text) for s in sorted(best.values(), key=lambda s: s.se_id) if s.is_end
+        (s.source_text, s.target_text) for s in sorted(best.values(), key=lambda s: s.start_time) if s.is_end
     ]
     assert finals == [(c["source"], c["target"]) for c in CUES]
     snapshot = emu.state.session("sync-1")
