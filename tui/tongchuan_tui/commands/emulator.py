@@ -284,7 +284,8 @@ async def _serve(options: EmulatorOptions, credentials: Credentials) -> int:
         err=True,
     )
     if options.variant != WireVariant():
-        picked = f"--vary {options.variant.seed} picked" if options.variant.seed is not None else "wire variant"
+        seed = options.variant.seed
+        picked = f"--vary {seed} picked" if seed is not None else "wire variant"
         click.echo(f"tongchuan-tui emulator: {picked}: {options.variant.describe()}", err=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
