@@ -7,6 +7,7 @@ together) and two `--vary` seeds, so it stays affordable in CI.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tongchuan_tui.audio.factory import open_source
 from tongchuan_tui.emulator.faults import FaultConfig, Refusal
 from tongchuan_tui.emulator.testing import running_emulator
 from tongchuan_tui.emulator.variants import WireVariant
-from tongchuan_tui.pipeline.events import Event, SentenceRevised, ServiceSessionOpened, SessionEnded
+from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, ServiceSessionOpened, SessionEnded
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.session import InterpreterSession
 
@@ -39,6 +40,16 @@ CUES: dict[str, Any] = {
 }
 EXPECTED = [(c["source"], c["target"]) for c in CUES["cues"]]
 
+# Two cases need the scheduler fixes of branch `sched` (issue 15 item 1: pacing anchored to the accepted
+# Seq 0; issue 8: a Seq refused as a duplicate counts as delivered). That branch also adds the agreed
+# `Sentence.interrupted` field, so its presence says the fixes are in; until then these cases are expected to
+# fail (strictly: once the fixes land they must pass).
+SCHED_FIXES = "interrupted" in {f.name for f in dataclasses.fields(Sentence)}
+NEEDS_SCHED = pytest.mark.xfail(
+    not SCHED_FIXES,
+    strict=True,
+    reason="needs branch sched: duplicate-as-delivered, pacing from accepted Seq 0",
+)
 #: (variant, mode, faults): the open points in hard combinations, each in sync or split mode.
 MATRIX: dict[str, tuple[WireVariant, str, FaultConfig]] = {
     "opaque-changed-seconds-extra-slow-clock-sync": (
@@ -66,7 +77,7 @@ MATRIX: dict[str, tuple[WireVariant, str, FaultConfig]] = {
     "seq-refused-at-0-and-later-sync": (
         WireVariant(se_id="opaque"),
         "sync",
-        FaultConfig(refusals=(Refusal(0, 3), Refusal(6, 2, "ServiceUnavailable"))),
+        FaultConfig(refusals=(Refusal(0, 4), Refusal(6, 3, "ServiceUnavailable"))),
     ),
     "vary-seed-1-split": (WireVariant.random(1), "split", FaultConfig()),
     "vary-seed-2-sync": (WireVariant.random(2), "sync", FaultConfig()),
@@ -104,7 +115,15 @@ def transcript(events: list[Event]) -> list[tuple[str, str, bool]]:
     return [(s.source_text, s.target_text, s.final) for s in ordered]
 
 
-@pytest.mark.parametrize("name", list(MATRIX))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=NEEDS_SCHED)
+        if name in ("duplicate-refused-after-a-lost-answer-sync", "seq-refused-at-0-and-later-sync")
+        else name
+        for name in MATRIX
+    ],
+)
 async def test_every_variant_gives_the_same_final_transcript(name: str, wav: Path) -> None:
     variant, mode, faults = MATRIX[name]
     code, events, state = await interpret(variant, mode, faults, wav)
