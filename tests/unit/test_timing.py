@@ -102,4 +102,3 @@ def test_each_service_session_is_calibrated_on_its_own() -> None:
     t.apply(1, [said("a", 1000, 4000, 1000, final=True)])
     assert (t.unit_ms(0), t.unit_ms(1)) == (1, 1000)
     assert [(s.key, s.start_ms) for s in t.sentences()] == [("0:a", 1000), ("1:a", 21_000)]
-
