@@ -13,9 +13,10 @@ from tongchuan_tui import exitcodes
 from tongchuan_tui.api.errors import ProtocolError, TlsError, TsiError
 from tongchuan_tui.api.models import ApiResult, DisplayInfo, DisplayRequest, UploadRequest
 from tongchuan_tui.pipeline.clock import FakeClock
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded
+from tongchuan_tui.pipeline.events import Event, RequestFailed, Sentence, SentenceRevised, SessionEnded
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.session import InterpreterSession
+from tongchuan_tui.ui.advice import advice_for_end, advice_for_failure
 
 LISTS = ("newest5", "changed", "all", "empty", "null")
 UNITS = (1, 10, 1000)
@@ -144,3 +145,19 @@ def test_the_opaque_ids_really_have_no_order() -> None:
     assert ids != sorted(ids)
     assert ids != sorted(ids, reverse=True)
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        ("ProtocolError", "The service's answer could not be understood"),
+        ("TLSError", "The connection to the service is not trusted"),
+        ("AuthFailure.SignatureFailure", "The service rejected the session"),
+    ],
+)
+def test_the_error_dialog_says_which_kind_of_failure_it_was(code: str, title: str) -> None:
+    advice = advice_for_failure(RequestFailed("TongChuanSync", 3, code, "detail", final=True))
+    assert advice.title == title
+    ended = advice_for_end(SessionEnded("failed", 0, exitcodes.SERVICE_MALFORMED))
+    assert "could not be understood" in ended.title
+    assert "--endpoint" in ended.action
