@@ -133,7 +133,7 @@ class DisplayInfo:
         if not isinstance(obj, dict):
             raise TypeError(f"a sentence is a JSON {type(obj).__name__}, not an object")
         return cls(
-            se_id=_se_id(obj["SeId"]),
+            se_id=_se_id(obj.get("SeId")),
             se_ver=None if obj.get("SeVer") is None else _integer(obj["SeVer"], "SeVer"),
             source_text=_text(obj.get("SourceText"), "SourceText"),
             target_text=_text(obj.get("TargetText"), "TargetText"),
@@ -163,6 +163,8 @@ def _se_id(value: Any) -> str:
     """SeId as text: a string as is; a JSON whole number (some peers send one) as its decimal text."""
     if isinstance(value, str):
         return value
+    if value is None:
+        raise KeyError("SeId")
     if isinstance(value, bool):
         raise TypeError("SeId is a boolean, not a string")
     if isinstance(value, int):

@@ -74,7 +74,7 @@ class UnitCalibration:
         self._evidence = True
         fits = [u for u in self._alive if raw * u <= delivered_ms + FIT_TOLERANCE_MS]
         if not fits:
-            return False  # an outlier does not get to rule out the unit every other time fits
+            return False  # a time that fits no unit at all rules nothing out
         self._alive = fits
         return True
 
