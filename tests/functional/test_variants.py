@@ -90,10 +90,10 @@ def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def interpret(
-    variant: WireVariant, mode: str, faults: FaultConfig, wav: Path
+    variant: WireVariant, mode: str, faults: FaultConfig, wav: Path, cues: dict[str, Any] = CUES
 ) -> tuple[int, list[Event], Any]:
     events: list[Event] = []
-    async with running_emulator(cues=CUES, variant=variant, faults=faults) as emulator:
+    async with running_emulator(cues=cues, variant=variant, faults=faults) as emulator:
         async with TsiClient(client_credentials(emulator), endpoint=emulator.url, timeout_s=10.0) as client:
             session = InterpreterSession(
                 SessionOptions(mode=mode, end_timeout_s=3.0),
@@ -137,3 +137,21 @@ async def test_every_variant_gives_the_same_final_transcript(name: str, wav: Pat
     assert snap.pacing_violations == ()
     assert snap.gap_violations == ()
     assert snap.ended
+
+
+async def test_sync_mode_finds_the_sentences_through_display_when_sync_lists_stay_empty(
+    tmp_path: Path,
+) -> None:
+    # The reference's own examples answer Sync with `[]`; a client in sync mode must then look elsewhere.
+    # 6 s of audio: the client starts polling Display after 3 s of audio with empty Sync answers.
+    later = [{**c, "start_ms": c["start_ms"] + 3000, "end_ms": c["end_ms"] + 3000} for c in CUES["cues"]]
+    later = [
+        {**c, "source": c["source"] + "再说一遍。", "target": c["target"] + " Once more."} for c in later
+    ]
+    cues = {**CUES, "duration_ms": 6000, "cues": CUES["cues"] + later}
+    wav = write_wav(tmp_path / "six.wav", noise_pcm(6.0))
+    variant = WireVariant(se_id="opaque", sync_list="empty", empty_list="null", time_unit="10ms")
+    code, events, state = await interpret(variant, "sync", FaultConfig(), wav, cues)
+    assert code == exitcodes.OK, events[-1]
+    assert transcript(events) == [(c["source"], c["target"], True) for c in cues["cues"]]
+    assert "TongChuanDisplay" in {r.action for r in state.requests}
