@@ -419,3 +419,21 @@ async def test_an_untrusted_certificate_is_final_and_names_the_host(untrusted_tl
     assert "certificate" in str(err.value)
     assert err.value.__cause__ is not None, "the cause is kept for the log"
     assert CREDS.secret_key not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"RequestId": "r", "List": []},
+        {"RequestId": "r", "List": None},
+        {"RequestId": "r"},
+        {"RequestId": "r", "List": [], "Unexpected": {"Field": 1}, "Audio": None},
+    ],
+)
+async def test_an_empty_null_or_missing_list_and_unknown_fields_are_an_ordinary_answer(
+    server: Scripted, response: dict[str, object]
+) -> None:
+    server.handler = answer({"Response": response})
+    async with TsiClient(CREDS, endpoint=server.url) as client:
+        result = await client.sync(upload())
+    assert (result.request_id, result.sentences) == ("r", ())

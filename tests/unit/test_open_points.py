@@ -161,3 +161,15 @@ def test_the_error_dialog_says_which_kind_of_failure_it_was(code: str, title: st
     ended = advice_for_end(SessionEnded("failed", 0, exitcodes.SERVICE_MALFORMED))
     assert "could not be understood" in ended.title
     assert "--endpoint" in ended.action
+
+
+@pytest.mark.parametrize("mode", ["sync", "split"])
+async def test_a_session_too_short_for_the_quiet_rule_still_asks_display_once_it_closed(mode: str) -> None:
+    # 2.5 s of audio: Sync's List is always empty, and the session ends before 3 s of it went unanswered.
+    clock = FakeClock()
+    pcm = make_pcm(2500)
+    service = VaryingService(clock, pcm, lists="null")
+    code, events = await run(service, clock, pcm, mode)
+    assert code == exitcodes.OK
+    assert [s.source_text for s in finals(events)] == [f"S{c.k}" for c in service.cues]
+    assert len(service.cues) == 2

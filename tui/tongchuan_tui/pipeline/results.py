@@ -31,6 +31,8 @@ SYNC_QUIET_MS = 3000
 class _Closing:
     uuid: str
     deadline: float
+    polled: bool
+    """Whether Display has been asked since it closed (needed when no sentence is known to be open)."""
 
 
 class ResultCollector:
@@ -63,8 +65,12 @@ class ResultCollector:
 
     def track_closed(self, uuid: str, index: int, timeout_s: float, *, collect: bool) -> None:
         """A service session sent IsEnd (`collect`: its last results are still to come) or was abandoned."""
-        if collect and self._transcript.open_sentences(index):
-            self._closing[index] = _Closing(uuid, self._clock.monotonic() + timeout_s)
+        known_open = bool(self._transcript.open_sentences(index))
+        # When the uploads' answers carried no sentence lately (Sync's List may stay empty; Recognize's always
+        # is), sentences may exist that only Display can tell about: ask it at least once.
+        unheard = self._transcript.quiet_ms(index) > 0
+        if collect and (known_open or unheard):
+            self._closing[index] = _Closing(uuid, self._clock.monotonic() + timeout_s, polled=known_open)
         else:
             self._finalize(index)
         self._changed.set()
@@ -91,7 +97,7 @@ class ResultCollector:
         while True:
             now = self._clock.monotonic()
             for index, closing in list(self._closing.items()):
-                if not self._transcript.open_sentences(index) or now >= closing.deadline:
+                if (closing.polled and not self._transcript.open_sentences(index)) or now >= closing.deadline:
                     self._finalize(index)
             targets = [(c.uuid, i) for i, c in self._closing.items()]
             if self.current is not None and (
@@ -133,8 +139,10 @@ class ResultCollector:
         self._failures = 0
         for sentence in self._transcript.apply(index, result.sentences, polled=True):
             self._emit(SentenceRevised(sentence))
-        if index in self._closing and not self._transcript.open_sentences(index):
-            self._finalize(index)
+        if index in self._closing:
+            self._closing[index].polled = True
+            if not self._transcript.open_sentences(index):
+                self._finalize(index)
 
     def _finalize(self, index: int) -> None:
         self._closing.pop(index, None)
