@@ -26,7 +26,7 @@ RATE = 16_000
 
 def _info(se_id: str, *, final: bool, audio: bytes | None = None, ver: int = 1) -> DisplayInfo:
     return DisplayInfo(
-        se_id=se_id,  # type: ignore[arg-type]  # an int on main, opaque text once SeId is a string
+        se_id=se_id,
         se_ver=ver,
         source_text="源",
         target_text=f"target {se_id}",

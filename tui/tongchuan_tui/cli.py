@@ -49,7 +49,11 @@ def fail(message: str, code: int) -> None:
 @click.option("--mode", type=click.Choice(["sync", "split"]), help="TongChuanSync, or Recognize + Display.")
 @click.option("--chunk-ms", type=int, help="Packet length in ms (200–500).")
 @click.option("--max-backlog-ms", type=int, help="Live audio kept while the service is slow (ms).")
-@click.option("--translate-time", type=click.IntRange(0, 2), help="0 none, 1 final only, 2 real time.")
+@click.option(
+    "--translate-time",
+    type=click.IntRange(0, 2),
+    help="0 no translation, 2 real-time sentence translation (1: an alias of 2).",
+)
 @click.option("--endpoint", metavar="URL", help="Service address (e.g. a local emulator).")
 @click.option("--plain", is_flag=True, help="No UI: print each finished sentence (headless).")
 @click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")
@@ -134,16 +138,24 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         loaded = load_settings(config_path=options["config_path"], flags=flags)
     except ConfigError as exc:
         fail(str(exc), exitcodes.USAGE)
-    from tongchuan_tui.logs import setup_logging
+    from tongchuan_tui.logs import SecretFilter, setup_logging
 
-    setup_logging(level=loaded.settings.log_level)
+    # The log's masking filter, handed to whatever learns a secret (no process-wide one).
+    secret_filter = SecretFilter()
+    setup_logging(level=loaded.settings.log_level, secret_filter=secret_filter)
     for warning in loaded.warnings:
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
-    ctx.obj = {"settings": loaded.settings, "config_path": loaded.path, "loaded": loaded, "options": options}
+    ctx.obj = {
+        "settings": loaded.settings,
+        "config_path": loaded.path,
+        "loaded": loaded,
+        "options": options,
+        "secret_filter": secret_filter,
+    }
     if ctx.invoked_subcommand is None:
         from tongchuan_tui.commands.run import run_command
 
-        sys.exit(run_command(loaded.settings, options))
+        sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
 
 
 def _register() -> None:

@@ -14,17 +14,36 @@ import click
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
-from tongchuan_tui.runtime import ManagedSession, RunPlan, plan_journal_path, with_demo_defaults
+from tongchuan_tui.logs import SecretFilter
+from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, with_demo_defaults
 
 log = logging.getLogger(__name__)
+
+_SIGNAL_REASONS: dict[int, str] = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hangup",
+}
+"""The signals that end a headless session gracefully (SIGHUP: the SSH connection dropped), and why."""
+FORCED_END_S = 3.0
+"""After a forced quit, how long the session may still take to send its final packet and close its journal."""
 
 
 def _stderr(message: str) -> None:
     click.echo(f"tongchuan-tui: {message}", err=True)
 
 
-def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) -> RunPlan | int:
-    """Decide everything that can be decided before the loop starts; an int is an exit code (already said)."""
+def make_plan(
+    settings: Settings,
+    options: dict[str, Any],
+    *,
+    headless: bool,
+    secret_filter: SecretFilter | None = None,
+) -> RunPlan | int:
+    """Decide everything that can be decided before the loop starts; an int is an exit code (already said).
+
+    Secrets are added to `secret_filter` (the log's) as soon as they are known.
+    """
     from tongchuan_tui.api.client import parse_endpoint
     from tongchuan_tui.api.credentials import CredentialsError, resolve_credentials
 
@@ -47,6 +66,9 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         except CredentialsError as exc:
             _stderr(str(exc))
             return exitcodes.NO_CREDENTIALS
+        if secret_filter is not None:
+            for secret in (credentials.secret_id, credentials.secret_key, credentials.token):
+                secret_filter.add(secret)
         for warning in credentials.warnings:
             _stderr(f"warning: {warning}")
     log_path: Path | None = options.get("log_path")
@@ -60,10 +82,13 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         journal_path=journal_path,
         record_audio=options.get("record_audio"),
         on_journal_error=lambda message: _stderr(f"journal: {message}"),
+        secret_filter=secret_filter,
     )
 
 
-def run_command(settings: Settings, options: dict[str, Any]) -> int:
+def run_command(
+    settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
+) -> int:
     """Run one interpreting session; returns the process exit code."""
     pcm_on_stdout = settings.voice_out == "-"
     if pcm_on_stdout and (options.get("plain") or options.get("jsonl")):
@@ -75,7 +100,7 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
         return exitcodes.USAGE
-    plan = make_plan(settings, options, headless=headless)
+    plan = make_plan(settings, options, headless=headless, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
     if not headless and not plan.demo:
@@ -175,13 +200,22 @@ def preflight_input(spec: str) -> str | None:
 
 
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
-    """Interpret with the plain or JSONL sink on stdout until the input ends or a signal arrives."""
+    """Interpret with the plain or JSONL printer on stdout until the input ends or a signal arrives.
+
+    The session runs on its engine's thread; the printers are its subscribers, writing from their own
+    thread (a slow reader of stdout never holds up a packet); this loop only waits and handles signals.
+    """
+    from tongchuan_tui.pipeline.offload import ThreadedSink
     from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
 
-    session = ManagedSession(plan)
-    if plan.settings.voice_out != "-":  # else stdout carries the voice
-        session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
-    session.add_sink(_stderr_reporter)
+    engine = session_engine(plan)
+    # With --voice-out - stdout carries the voice: no text printer then.
+    printer = None
+    if plan.settings.voice_out != "-":
+        printer = ThreadedSink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout), name="printer")
+        engine.add_sink(printer)
+    reporter = ThreadedSink(_stderr_reporter, name="stderr-reporter")
+    engine.add_sink(reporter)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals_seen: list[int] = []
@@ -190,20 +224,26 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
         signals_seen.append(signum)
         if len(signals_seen) > 1 and task is not None:
             # A second signal: the user does not want to wait for the last results.
+            engine.stop("interrupted")  # a second stop: the session stops awaiting them
             task.cancel()
             return
-        session.stop("interrupted" if signum == signal.SIGINT else "terminated")
+        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await session.run()
+        return await engine.run()
     except asyncio.CancelledError:
+        # Bounded: the final IsEnd and the journal's closing line still get their chance.
+        await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
         return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
+        if printer is not None:
+            printer.close()
+        reporter.close()
 
 
 def _stderr_reporter(event: object) -> None:
@@ -221,16 +261,23 @@ def _stderr_reporter(event: object) -> None:
 
 
 def run_ui(plan: RunPlan, live_status: Any = None) -> int:
-    """Interpret in the Textual UI (`live_status`: the live server's line for it, if serving)."""
+    """Interpret in the Textual UI; the session runs on its engine's thread, the UI is one subscriber.
+
+    `live_status` gives the live server's line for the status bar, if serving.
+
+    Whatever ends the UI (q, a crash in it, the terminal hanging up), the session is then ended gracefully
+    and waited for (bounded): the final IsEnd is sent and the journal closed before the process exits.
+    """
+    from tongchuan_tui.commands.hangup import HangupGuard
     from tongchuan_tui.services import Services
     from tongchuan_tui.ui.app import make_app
 
     # While the UI runs the terminal is Textual's: journal trouble reaches the user as a notification
     # (WarningRaised) and the log file, never as stray stderr text.
     plan.on_journal_error = lambda message: log.warning("journal: %s", message)
-    session = ManagedSession(plan)
+    engine = session_engine(plan)
     services = Services(
-        session=session,
+        session=engine,
         input_description=plan.input_description,
         endpoint_host=plan.endpoint_host,
         emulated=plan.emulated,
@@ -243,21 +290,20 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         from tongchuan_tui.audio.devices import list_devices
 
         services.list_devices = list_devices
-
-        async def switch(spec: str) -> None:
-            await session.switch_source(spec)
-
-        services.switch_device = switch
+        services.switch_device = engine.switch_source
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
     if plan.voice is not None:
         services.voice_status = lambda: plan.voice.status().line()
         services.toggle_voice = plan.voice.toggle_mute if plan.settings.voice_device else None
     app = make_app(plan.settings, services)
-    app.run()
-    # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
-    code = app.return_code
-    return exitcodes.UNEXPECTED if code is None else code
+    guard = HangupGuard(engine, app, end_timeout_s=plan.settings.end_timeout_s)
+    with guard:
+        app.run()
+        # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
+        code = app.return_code
+        code = guard.finish(exitcodes.UNEXPECTED if code is None else code)
+    return code
 
 
 def _exporter(journal_path: Path) -> Any:

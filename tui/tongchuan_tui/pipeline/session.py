@@ -32,6 +32,7 @@ from tongchuan_tui.pipeline.events import (
     SentenceVoiced,
     SessionEnded,
     SessionStarted,
+    Sink,
     StatsSnapshot,
     StatsUpdated,
     WarningRaised,
@@ -44,7 +45,6 @@ from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
 from tongchuan_tui.pipeline.transcript import Transcript
 from tongchuan_tui.pipeline.voicing import VoicedTranscript
-from tongchuan_tui.services import Sink
 
 __all__ = ["InterpreterSession", "SessionOptions"]
 
