@@ -401,3 +401,52 @@ async def test_a_parameter_error_midway_ends_the_session_with_the_api_message() 
     assert len(run.service.uploads()) == 5
     closed = [e.reason for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
     assert closed == ["failed"]
+
+
+def assert_not_ahead_of_the_service(run: Run) -> None:
+    """The service's own rule: at each accepted packet, the audio it has accepted in that SessionUuid (this
+    packet included) is at most one packet (the first accepted) ahead of the time since the first accepted
+    packet arrived. Refused attempts do not count."""
+    for uuid in run.service.order:
+        accepted = [c for c in run.service.uploads() if c.uuid == uuid]
+        if not accepted:
+            continue
+        first = accepted[0]
+        heard = 0
+        for call in accepted:
+            heard += len(call.data)
+            ahead_ms = heard / BPMS - (call.at - first.at) * 1000
+            assert ahead_ms <= len(first.data) / BPMS + EPS, (call.seq, round(ahead_ms, 3))
+
+
+def refuse(
+    times_by_seq: dict[int, int], code: str = "RequestLimitExceeded"
+) -> Callable[[Call, int], TsiError | None]:
+    """Uploads of the first SessionUuid are refused `times_by_seq[seq]` times with `code` (then accepted)."""
+
+    def fault(call: Call, attempt: int) -> TsiError | None:
+        if call.action == ACTION_DISPLAY or call.index != 0 or call.seq is None:
+            return None
+        return ApiError(code, "refused") if attempt <= times_by_seq.get(call.seq, 0) else None
+
+    return fault
+
+
+@pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "ServiceUnavailable"])
+async def test_refusals_of_seq_0_and_later_never_put_the_scheduler_ahead_of_what_the_service_accepted(
+    live: bool, code: str
+) -> None:
+    pcm = make_pcm(13_000)
+    clean = await run_session(pcm, live=live)
+    run = await run_session(pcm, live=live, fault=refuse({0: 4, 20: 3}, code))
+    assert run.code == exitcodes.OK
+    assert len(run.service.order) == 1, "one service session"
+    retried = [(e.seq, e.attempt) for e in run.of(RequestRetried) if isinstance(e, RequestRetried)]
+    assert retried == [(0, 1), (0, 2), (0, 3), (0, 4), (20, 1), (20, 2), (20, 3)]
+    assert_not_ahead_of_the_service(run)
+    assert_paced(run)
+    assert_sizes(run)
+    assert_contiguous_seq(run)
+    assert_delivered_once(run, [(0, len(pcm))])
+    assert transcript(run) == transcript(clean)

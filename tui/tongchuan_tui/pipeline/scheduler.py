@@ -1,8 +1,10 @@
 """The packet scheduler: backlog → paced packets → the service, one request at a time per service session.
 
 Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
-- 1:1 pacing: within a service session, the audio sent (padding included) never exceeds the time elapsed
-  since the session opened; a packet covering [a, b) of its audio goes out no earlier than `opened_at + b`.
+- 1:1 pacing, anchored to what the service accepted (pacing.py): within a service session a packet covering
+  [a, b) of its audio goes out no earlier than `origin + b`, where the origin is when the session opened
+  until Seq 0 is accepted, then that packet's send time less its length, so however refusals fall the audio
+  accepted is never more than one packet ahead of the service's clock.
 - Packets are `chunk_ms` long; when answers were slow and audio queued (the budget is 100 ms or more
   beyond a chunk), the next packet takes what the pacing budget allows, up to 500 ms, to catch up.
   Never under 200 ms but for a padded last packet (IsEnd).
@@ -330,9 +332,7 @@ class Scheduler:
         if session.seq == 0:
             # Only now does the service know this SessionUuid: Display polls for it from here on.
             self._collector.current = (session.uuid, session.index)
-        session.seq += 1
-        session.sent_bytes += len(data)
-        session.last_ok = started
+        session.accepted(started, len(data))
         self._failing_since = None
         self._failed_rollovers = 0
         audio_start = pieces[0].start if pieces else self.backlog.head
