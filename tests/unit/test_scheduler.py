@@ -450,3 +450,35 @@ async def test_refusals_of_seq_0_and_later_never_put_the_scheduler_ahead_of_what
     assert_contiguous_seq(run)
     assert_delivered_once(run, [(0, len(pcm))])
     assert transcript(run) == transcript(clean)
+
+
+@pytest.mark.parametrize("duplicates", ["refuse", "idempotent"])
+async def test_a_retried_seq_the_service_already_had_counts_as_delivered(duplicates: str) -> None:
+    pcm = make_pcm(4000)
+    clean = await run_session(pcm)
+
+    def lose_answer(call: Call, attempt: int) -> bool:
+        return call.seq in (0, 6) and attempt == 1
+
+    run = await run_session(pcm, lose_answer=lose_answer, duplicates=duplicates)
+    assert run.code == exitcodes.OK
+    # The answers of Seq 0 and 6 were lost; each retry was a duplicate, and the session went on: no rollover.
+    assert [c.seq for c in run.service.calls if c.duplicate] == [0, 6]
+    assert len(run.service.order) == 1
+    closed = [e.reason for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
+    assert closed == ["input-ended"]
+    assert [e.final for e in run.of(RequestFailed) if isinstance(e, RequestFailed)] == []
+    sent = [e.seq for e in run.of(ChunkSent) if isinstance(e, ChunkSent)]
+    assert sent == list(range(len(sent)))
+    assert_contiguous_seq(run)
+    assert_delivered_once(run, [(0, len(pcm))])
+    assert_not_ahead_of_the_service(run)
+    assert transcript(run) == transcript(clean)
+
+
+async def test_a_duplicate_refusal_of_a_seq_never_sent_before_is_not_taken_as_delivered() -> None:
+    pcm = make_pcm(3000)
+    run = await run_session(
+        pcm, fault=fail_first(1, ApiError("InvalidParameter.DuplicatedSessionIdAndSeq", "dup"), seq=2)
+    )
+    assert run.code == exitcodes.SERVICE_REJECTED

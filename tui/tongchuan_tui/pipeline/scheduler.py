@@ -11,6 +11,8 @@ Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
 - Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
   since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
   and a new one ("rollover") carries on from the first undelivered audio, Seq 0, pacing restarted.
+- A retry refused as a duplicate (`InvalidParameter.DuplicatedSessionIdAndSeq`: the first attempt arrived,
+  its answer was lost) counts as delivered; so does an idempotent answer to it.
 - FailedOperation (the engine failed the SessionUuid, e.g. after the process was suspended past the gap
   rule) rolls over at once. Other final failures (auth, parameters) end the session with
   SERVICE_REJECTED and the API's code and message; failures across
@@ -65,6 +67,8 @@ MAX_FAILED_ROLLOVERS = 3
 """Failures persisting across this many rollovers (without one packet delivered) end the session."""
 UNREACHABLE_AFTER_S = 30.0
 """…or failures persisting this long."""
+DUPLICATE_SEQ_CODE = "InvalidParameter.DuplicatedSessionIdAndSeq"
+"""A retried Seq the service already has (its first attempt arrived, the answer was lost): delivered."""
 SESSION_FAILED_CODE = "FailedOperation"
 """The engine failed the SessionUuid itself: roll over to a new one rather than retry or give up."""
 
@@ -382,6 +386,10 @@ class Scheduler:
                 error = failure
             finally:
                 self.in_flight -= 1
+            if attempt > 0 and isinstance(error, ApiError) and error.code == DUPLICATE_SEQ_CODE:
+                # An earlier attempt of this Seq did arrive (only its answer was lost): it is delivered, and
+                # its results come with the next answer. Not a reason to end or roll over the session.
+                return ApiResult(request_id="", sentences=()), started, attempt
             if self._failing_since is None:
                 self._failing_since = self._clock.monotonic()
             if isinstance(error, ApiError) and error.code.startswith(SESSION_FAILED_CODE):
