@@ -328,6 +328,7 @@ async def run_session(
     finalize_on_end: bool = True,
     lose_answer: Callable[[Call, int], bool] | None = None,
     duplicates: str = "idempotent",
+    sinks: list[Callable[[Event], None]] | None = None,
     **options: object,
 ) -> Run:
     """Run a session over `pcm` in virtual time, with `script(session, clock)` running beside it."""
@@ -350,7 +351,7 @@ async def run_session(
         service,
         source,
         clock=clock,
-        sinks=[lambda e: events.append((clock.monotonic(), e))],
+        sinks=[lambda e: events.append((clock.monotonic(), e)), *(sinks or [])],
         audio_tap=audio_tap,
         rate_limits=limits,
     )

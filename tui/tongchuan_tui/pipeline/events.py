@@ -26,6 +26,8 @@ class Sentence:
     start_ms: int
     end_ms: int
     final: bool
+    interrupted: bool = False
+    """A rollover cut it and the re-sent audio could not complete it: final, but its text may be partial."""
 
 
 @dataclass(frozen=True, slots=True)

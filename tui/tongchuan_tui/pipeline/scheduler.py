@@ -10,7 +10,9 @@ Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
   Never under 200 ms but for a padded last packet (IsEnd).
 - Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
   since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
-  and a new one ("rollover") carries on from the first undelivered audio, Seq 0, pacing restarted.
+  and a new one ("rollover") carries on, Seq 0, pacing restarted, re-sent the audio from the start of the
+  sentence being spoken (stitch.py: its results replace the cut sentence; one still incomplete is marked
+  interrupted, never a clean final).
 - A retry refused as a duplicate (`InvalidParameter.DuplicatedSessionIdAndSeq`: the first attempt arrived,
   its answer was lost) counts as delivered; so does an idempotent answer to it.
 - FailedOperation (the engine failed the SessionUuid, e.g. after the process was suspended past the gap
@@ -51,6 +53,7 @@ from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.pacing import ServiceSession
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
+from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
 
 MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
@@ -110,7 +113,9 @@ class Scheduler:
         emit: Callable[[Event], None],
         on_packet: Callable[[list[Piece], bytes], None],
         started_at: float,
+        stitcher: Stitcher | None = None,
     ) -> None:
+        self._stitcher = stitcher or Stitcher(emit)
         self._options = options
         self._service = service
         self.backlog = backlog
@@ -328,6 +333,7 @@ class Scheduler:
             self.backlog.push_front(pieces)
             self._rollover(session, abandoned.error)
             return
+        self.backlog.delivered(pieces)
         round_trip_ms = (self._clock.monotonic() - started) * 1000
         service_ms = session.sent_bytes // BYTES_PER_MS
         for piece in pieces:
@@ -415,9 +421,19 @@ class Scheduler:
     def _rollover(self, session: ServiceSession, error: TsiError) -> None:
         """Abandon a service session that could not recover in time; the next one resends its audio."""
         self._failed_rollovers += 1
-        self._close(session, "abandoned", collect=False)
         failing_for = self._clock.monotonic() - (self._failing_since or self._clock.monotonic())
         give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or failing_for > UNREACHABLE_AFTER_S
+        # Its unfinished sentences are held (never finalised with partial text) and the next session is
+        # re-sent the audio from the start of the earliest of them, so it can say them whole.
+        resend_from = self._stitcher.abandon(
+            session.index,
+            self._transcript.open_sentences(session.index),
+            kept_from_ms=self.backlog.kept_from // BYTES_PER_MS,
+            sent_ms=self.backlog.head // BYTES_PER_MS,
+        )
+        if not give_up:
+            self.backlog.rewind(resend_from * BYTES_PER_MS)
+        self._close(session, "abandoned", collect=False)
         if give_up:
             self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
             raise _Ended(

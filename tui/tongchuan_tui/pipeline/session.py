@@ -40,6 +40,7 @@ from tongchuan_tui.pipeline.ratelimit import RateLimits, shared_rate_limits
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
+from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
 from tongchuan_tui.services import Sink
 
@@ -79,6 +80,7 @@ class InterpreterSession:
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
+        self._stitcher = Stitcher(self._dispatch)
         self.transcript = Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
@@ -103,6 +105,7 @@ class InterpreterSession:
             emit=self._emit,
             on_packet=self._on_packet,
             started_at=self._started_at,
+            stitcher=self._stitcher,
         )
         self._tapped = 0
         self._reading = asyncio.Event()
@@ -247,6 +250,7 @@ class InterpreterSession:
         self._finished = True
         for sentence in self.transcript.close_all():
             self._emit(SentenceRevised(sentence))
+        self._stitcher.finish()
         self._emit(StatsUpdated(self._snapshot()))
         self._emit(
             SessionEnded(
@@ -323,6 +327,10 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
+        """Every event goes through the rollover stitcher first (it may rewrite, hold or drop sentences)."""
+        self._stitcher.feed(event)
+
+    def _dispatch(self, event: Event) -> None:
         """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
         self._stats.observe(event)
         failed: list[str] = []
