@@ -44,7 +44,7 @@ class _Resend:
 
 
 class Stitcher:
-    """Rewrites the sentence events of the sessions that follow a rollover, then hands every event to `out`."""
+    """Rewrites the sentence events of the sessions after a rollover, then hands every event to `out`."""
 
     def __init__(self, out: Callable[[Event], None]) -> None:
         self._out = out
