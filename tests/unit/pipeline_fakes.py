@@ -329,9 +329,12 @@ async def run_session(
     lose_answer: Callable[[Call, int], bool] | None = None,
     duplicates: str = "idempotent",
     sinks: list[Callable[[Event], None]] | None = None,
+    drive_clock: bool = True,
     **options: object,
 ) -> Run:
-    """Run a session over `pcm` in virtual time, with `script(session, clock)` running beside it."""
+    """Run a session over `pcm` in virtual time, with `script(session, clock)` running beside it.
+
+    `drive_clock=False`: the caller runs the clock (`run_together`, for many sessions on one clock)."""
     clock = clock or FakeClock()
     cues = cues_for(len(pcm) // BPMS) if cues is None else cues
     service = FakeService(
@@ -364,5 +367,14 @@ async def run_session(
             await asyncio.gather(task, return_exceptions=True)
         return code
 
-    code = await clock.run(main(), limit=600)
+    code = await (clock.run(main(), limit=600) if drive_clock else main())
     return Run(code, events, service, source, clock, session)
+
+
+async def run_together(clock: FakeClock, runs: list[Awaitable[Run]]) -> list[Run]:
+    """Run sessions made with `run_session(..., clock=clock, drive_clock=False)` side by side."""
+
+    async def all_of() -> list[Run]:
+        return list(await asyncio.gather(*runs))
+
+    return await clock.run(all_of(), limit=600)

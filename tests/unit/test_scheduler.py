@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from pipeline_fakes import BPMS, Call, FakeSource, Run, make_pcm, run_session
+from pipeline_fakes import BPMS, Call, FakeSource, Run, make_pcm, run_session, run_together
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.errors import ApiError, HttpStatusError, NetworkError, TsiError
@@ -549,3 +549,49 @@ async def test_a_sentence_no_rollover_could_complete_is_marked_interrupted_never
     assert [(s.start_ms, s.interrupted) for s in cut] == [(1100, True)]
     assert all(not s.interrupted for s in finals if s not in cut)
     assert "[00:01] S1~ [interrupted]" in lines.getvalue()
+
+
+async def test_twelve_sessions_of_one_account_lengthen_their_packets_to_fit_the_budget_together() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    runs = await run_together(
+        clock,
+        [
+            run_session(make_pcm(8000, seed=k), clock=clock, limits=limits, live=True, drive_clock=False)
+            for k in range(12)
+        ],
+    )
+    times = sorted(c.at for r in runs for c in r.service.uploads(ok_only=False))
+    assert all(sum(1 for u in times if t <= u < t + 1.0 - EPS) <= 25 for t in times)
+    for r in runs:
+        assert r.code == exitcodes.OK
+        sizes = [len(c.data) // BPMS for c in r.service.uploads()]
+        # Once all twelve had joined, each planned 500 ms packets (12 × 2/s = 24/s, under the 25/s limit).
+        assert sizes[-4:-1] == [500, 500, 500], sizes
+        assert_paced(r)
+        assert_sizes(r)
+        assert_delivered_once(r, [(0, 8000 * BPMS)])
+
+
+async def test_a_rate_refusal_to_one_session_holds_the_other_sessions_of_the_account() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+
+    def refused_once(call: Call, attempt: int) -> TsiError | None:
+        seq5 = call.action != ACTION_DISPLAY and call.seq == 5 and attempt == 1
+        return ApiError("RequestLimitExceeded", "too many requests") if seq5 else None
+
+    first, second = await run_together(
+        clock,
+        [
+            run_session(
+                make_pcm(4000), clock=clock, limits=limits, live=True, fault=refused_once, drive_clock=False
+            ),
+            run_session(make_pcm(4000, seed=2), clock=clock, limits=limits, live=True, drive_clock=False),
+        ],
+    )
+    refused = next(c for c in first.service.uploads(ok_only=False) if not c.ok)
+    others = [c.at for c in second.service.uploads()]
+    # The back-off (250 ms) applied to both: the other session sent nothing in it.
+    assert not [t for t in others if refused.at < t < refused.at + 0.25 - EPS]
+    assert first.code == second.code == exitcodes.OK

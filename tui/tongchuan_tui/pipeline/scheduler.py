@@ -5,8 +5,10 @@ Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
   [a, b) of its audio goes out no earlier than `origin + b`, where the origin is when the session opened
   until Seq 0 is accepted, then that packet's send time less its length, so however refusals fall the audio
   accepted is never more than one packet ahead of the service's clock.
-- Packets are `chunk_ms` long; when answers were slow and audio queued (the budget is 100 ms or more
-  beyond a chunk), the next packet takes what the pacing budget allows, up to 500 ms, to catch up.
+- Packets are `chunk_ms` long (longer, up to 500 ms, while the account's budget is shared by more streams
+  than fit at chunk_ms: ratelimit.py plans every stream's length so all stay under the limit); when answers
+  were slow and audio queued (the budget is 100 ms or more beyond a chunk), the next packet takes what the
+  pacing budget allows, up to 500 ms, to catch up. A rate refusal backs off every stream of the budget.
   Never under 200 ms but for a padded last packet (IsEnd).
 - Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
   since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
@@ -72,6 +74,7 @@ UNREACHABLE_AFTER_S = 30.0
 """…or failures persisting this long."""
 DUPLICATE_SEQ_CODE = "InvalidParameter.DuplicatedSessionIdAndSeq"
 """A retried Seq the service already has (its first attempt arrived, the answer was lost): delivered."""
+RATE_LIMITED_CODE = "RequestLimitExceeded"
 SESSION_FAILED_CODE = "FailedOperation"
 """The engine failed the SessionUuid itself: roll over to a new one rather than retry or give up."""
 
@@ -126,8 +129,8 @@ class Scheduler:
         self._emit = emit
         self._on_packet = on_packet
         self._started_at = started_at
-        self._chunk_bytes = options.chunk_ms * BYTES_PER_MS
         self._action = ACTION_SYNC if options.mode == "sync" else ACTION_RECOGNIZE
+        self._stream = limits.stream(self._action, options.chunk_ms)
         self.wake = asyncio.Event()
         self.current: ServiceSession | None = None
         self.stop_reason: str | None = None
@@ -142,6 +145,11 @@ class Scheduler:
         self.in_flight = 0
         self.sent_end = 0
         """The timeline position just after the newest audio handed to the service."""
+
+    @property
+    def _chunk_bytes(self) -> int:
+        """The packet length now: the configured one, or longer while the account's budget is shared."""
+        return self._stream.chunk_ms * BYTES_PER_MS
 
     # ----- commands (called from the session, on the loop's thread) -----
 
@@ -206,6 +214,8 @@ class Scheduler:
                     await self._session_step(self.current)
         except _Ended as ended:
             return ended.outcome
+        finally:
+            await self._stream.close()
 
     async def _idle_step(self) -> Outcome | None:
         """No service session open: finish a drain, end, wait, or open one when there is audio to send."""
@@ -373,7 +383,7 @@ class Scheduler:
         """One packet, retried while the gap rule allows; returns (result, good attempt's start, retries)."""
         attempt = 0
         while True:
-            await self._limits.acquire(self._action)
+            await self._stream.acquire()
             started = self._clock.monotonic()
             if started - session.last_ok > GAP_GIVE_UP_S:
                 raise _Abandoned(NetworkError("no answer within the service's 6-second gap"))
@@ -411,6 +421,9 @@ class Scheduler:
             if self._clock.monotonic() + delay - session.last_ok > GAP_GIVE_UP_S:
                 raise _Abandoned(error)
             attempt += 1
+            if isinstance(error, ApiError) and error.code.startswith(RATE_LIMITED_CODE):
+                # The account's budget is spent (other sessions, other machines): everyone sharing it waits.
+                await self._limits.back_off(delay)
             self._emit(
                 RequestRetried(
                     self._action, request.seq, attempt, error.code, error.message, round(delay * 1000)

@@ -36,7 +36,7 @@ from tongchuan_tui.pipeline.events import (
 )
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
-from tongchuan_tui.pipeline.ratelimit import RateLimits, shared_rate_limits
+from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
@@ -57,8 +57,8 @@ small enough that the backlog shown is real lag rather than a full buffer of rea
 class InterpreterSession:
     """One live interpretation, from an audio source to sinks; implements `services.SessionLike`.
 
-    `rate_limits` defaults to the process-wide shared limits when running on the system clock, and to
-    private limits on the given clock otherwise (tests).
+    `rate_limits` is the account's budget, shared with whatever else uses it (runtime.py passes the one
+    shared by this user's processes); without one, the session has a private budget on its clock.
     """
 
     def __init__(
@@ -74,7 +74,7 @@ class InterpreterSession:
     ) -> None:
         self.options = options
         self._clock: Clock = clock or SystemClock()
-        self._limits = rate_limits or (shared_rate_limits() if clock is None else RateLimits(self._clock))
+        self._limits = rate_limits or RateLimits(self._clock)
         self._source = source
         self._sinks: list[Sink] = list(sinks)
         self._broken_sinks: set[int] = set()
