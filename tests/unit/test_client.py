@@ -151,7 +151,8 @@ async def test_results_are_parsed(server: Scripted) -> None:
     async with TsiClient(CREDS, endpoint=server.url) as client:
         result = await client.sync(upload())
     assert result.request_id == "r-1"
-    assert [(s.se_id, s.se_ver, s.target_text, s.is_end) for s in result.sentences] == [(1, 3, "Hello", True)]
+    got = [(s.se_id, s.se_ver, s.target_text, s.is_end) for s in result.sentences]
+    assert got == [("1", 3, "Hello", True)]
 
 
 async def test_one_session_serves_every_request(server: Scripted) -> None:

@@ -1,5 +1,10 @@
 """Collects sentences by polling TongChuanDisplay: the open service session in split mode, and every
-closed service session until its sentences are final or its time to answer (`end_timeout_s`) is up."""
+closed service session until its sentences are final or its time to answer (`end_timeout_s`) is up.
+
+In sync mode the open service session is polled too while the uploads' answers carry no sentence for
+`SYNC_QUIET_MS` of audio: what Sync's `List` holds is undocumented, and it may stay empty (or null) even
+while the service recognizes speech.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
+
+SYNC_QUIET_MS = 3000
+"""Audio delivered without a sentence in Sync's answers after which Display is asked as well."""
 
 
 @dataclass
@@ -86,7 +94,9 @@ class ResultCollector:
                 if not self._transcript.open_sentences(index) or now >= closing.deadline:
                     self._finalize(index)
             targets = [(c.uuid, i) for i, c in self._closing.items()]
-            if self._poll_current and self.current is not None:
+            if self.current is not None and (
+                self._poll_current or self._transcript.quiet_ms(self.current[1]) >= SYNC_QUIET_MS
+            ):
                 targets.insert(0, self.current)
             for uuid, index in targets:
                 await self._poll(uuid, index)
@@ -121,7 +131,7 @@ class ResultCollector:
         finally:
             self.in_flight -= 1
         self._failures = 0
-        for sentence in self._transcript.apply(index, result.sentences):
+        for sentence in self._transcript.apply(index, result.sentences, polled=True):
             self._emit(SentenceRevised(sentence))
         if index in self._closing and not self._transcript.open_sentences(index):
             self._finalize(index)
