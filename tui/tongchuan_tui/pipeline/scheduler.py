@@ -36,17 +36,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.api.errors import ApiError, NetworkError, TsiError
-from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, ApiResult, UploadRequest
+from tongchuan_tui.api.errors import TsiError
+from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
 from tongchuan_tui.pipeline.backlog import Backlog, Piece
-from tongchuan_tui.pipeline.clock import Clock, call_with_deadline, wait_until
+from tongchuan_tui.pipeline.clock import Clock, wait_until
+from tongchuan_tui.pipeline.delivery import Abandoned, Delivery, Rejected
 from tongchuan_tui.pipeline.events import (
     ChunkSent,
     Event,
     RequestFailed,
-    RequestRetried,
     SentenceRevised,
     ServiceSessionClosed,
     ServiceSessionOpened,
@@ -60,23 +60,13 @@ from tongchuan_tui.pipeline.transcript import Transcript
 
 MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
 MAX_BYTES = MAX_PACKET_MS * BYTES_PER_MS
-GAP_GIVE_UP_S = 5.0
-"""No attempt starts later than this after the last delivered packet (the service's limit is 6 s)."""
-ATTEMPT_DEADLINE_S = 5.5
-"""An attempt still unanswered this long after the last delivered packet is given up (as a network error)."""
 IDLE_CLOSE_S = 4.0
 COALESCE_AFTER_BYTES = 100 * BYTES_PER_MS
 """Packets grow beyond chunk_ms only once the pacing budget is this far ahead of the audio sent."""
-BACKOFF_S = (0.25, 0.5, 1.0, 2.0)
 MAX_FAILED_ROLLOVERS = 3
 """Failures persisting across this many rollovers (without one packet delivered) end the session."""
 UNREACHABLE_AFTER_S = 30.0
 """…or failures persisting this long."""
-DUPLICATE_SEQ_CODE = "InvalidParameter.DuplicatedSessionIdAndSeq"
-"""A retried Seq the service already has (its first attempt arrived, the answer was lost): delivered."""
-RATE_LIMITED_CODE = "RequestLimitExceeded"
-SESSION_FAILED_CODE = "FailedOperation"
-"""The engine failed the SessionUuid itself: roll over to a new one rather than retry or give up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +82,6 @@ class _Ended(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.message)
         self.outcome = outcome
-
-
-class _Abandoned(Exception):
-    def __init__(self, error: TsiError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class Scheduler:
@@ -131,6 +115,9 @@ class Scheduler:
         self._started_at = started_at
         self._action = ACTION_SYNC if options.mode == "sync" else ACTION_RECOGNIZE
         self._stream = limits.stream(self._action, options.chunk_ms)
+        self._delivery = Delivery(
+            service=service, clock=clock, limits=limits, stream=self._stream, action=self._action, emit=emit
+        )
         self.wake = asyncio.Event()
         self.current: ServiceSession | None = None
         self.stop_reason: str | None = None
@@ -141,10 +128,13 @@ class Scheduler:
         self._next_reason = "start"
         self._index = 0
         self._failed_rollovers = 0
-        self._failing_since: float | None = None
-        self.in_flight = 0
         self.sent_end = 0
         """The timeline position just after the newest audio handed to the service."""
+
+    @property
+    def in_flight(self) -> int:
+        """Uploads awaiting an answer (0 or 1)."""
+        return self._delivery.in_flight
 
     @property
     def _chunk_bytes(self) -> int:
@@ -338,11 +328,17 @@ class Scheduler:
             translate_time=self._options.translate_time,
         )
         try:
-            result, started, retries = await self._deliver(session, request)
-        except _Abandoned as abandoned:
+            result, started, retries = await self._delivery.deliver(session, request)
+        except Abandoned as abandoned:
             self.backlog.push_front(pieces)
             self._rollover(session, abandoned.error)
             return
+        except Rejected as rejected:
+            error = rejected.error
+            self._close(session, "failed", collect=False)
+            raise _Ended(
+                Outcome("failed", exitcodes.SERVICE_REJECTED, f"{error.code}: {error.message}")
+            ) from None
         self.backlog.delivered(pieces)
         round_trip_ms = (self._clock.monotonic() - started) * 1000
         service_ms = session.sent_bytes // BYTES_PER_MS
@@ -353,7 +349,7 @@ class Scheduler:
             # Only now does the service know this SessionUuid: Display polls for it from here on.
             self._collector.current = (session.uuid, session.index)
         session.accepted(started, len(data))
-        self._failing_since = None
+        self._delivery.failing_since = None
         self._failed_rollovers = 0
         audio_start = pieces[0].start if pieces else self.backlog.head
         self._emit(
@@ -379,62 +375,10 @@ class Scheduler:
             self._next_reason = "resume" if reason == "paused" else "reopen"
             self._close(session, reason, collect=True)
 
-    async def _deliver(self, session: ServiceSession, request: UploadRequest) -> tuple[ApiResult, float, int]:
-        """One packet, retried while the gap rule allows; returns (result, good attempt's start, retries)."""
-        attempt = 0
-        while True:
-            await self._stream.acquire()
-            started = self._clock.monotonic()
-            if started - session.last_ok > GAP_GIVE_UP_S:
-                raise _Abandoned(NetworkError("no answer within the service's 6-second gap"))
-            call = (
-                self._service.sync(request)
-                if self._action == ACTION_SYNC
-                else self._service.recognize(request)
-            )
-            self.in_flight += 1
-            try:
-                result = await call_with_deadline(self._clock, call, session.last_ok + ATTEMPT_DEADLINE_S)
-                return result, started, attempt
-            except TimeoutError:
-                error: TsiError = NetworkError("no answer within the service's 6-second gap")
-            except TsiError as failure:
-                error = failure
-            finally:
-                self.in_flight -= 1
-            if attempt > 0 and isinstance(error, ApiError) and error.code == DUPLICATE_SEQ_CODE:
-                # An earlier attempt of this Seq did arrive (only its answer was lost): it is delivered, and
-                # its results come with the next answer. Not a reason to end or roll over the session.
-                return ApiResult(request_id="", sentences=()), started, attempt
-            if self._failing_since is None:
-                self._failing_since = self._clock.monotonic()
-            if isinstance(error, ApiError) and error.code.startswith(SESSION_FAILED_CODE):
-                # The engine gave up on this SessionUuid (e.g. the process was suspended past the gap rule):
-                # a new one can go on where it stopped.
-                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=False))
-                raise _Abandoned(error)
-            if not error.retryable:
-                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=True))
-                self._close(session, "failed", collect=False)
-                raise _Ended(Outcome("failed", exitcodes.SERVICE_REJECTED, f"{error.code}: {error.message}"))
-            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-            if self._clock.monotonic() + delay - session.last_ok > GAP_GIVE_UP_S:
-                raise _Abandoned(error)
-            attempt += 1
-            if isinstance(error, ApiError) and error.code.startswith(RATE_LIMITED_CODE):
-                # The account's budget is spent (other sessions, other machines): everyone sharing it waits.
-                await self._limits.back_off(delay)
-            self._emit(
-                RequestRetried(
-                    self._action, request.seq, attempt, error.code, error.message, round(delay * 1000)
-                )
-            )
-            await self._clock.sleep(delay)
-
     def _rollover(self, session: ServiceSession, error: TsiError) -> None:
         """Abandon a service session that could not recover in time; the next one resends its audio."""
         self._failed_rollovers += 1
-        failing_for = self._clock.monotonic() - (self._failing_since or self._clock.monotonic())
+        failing_for = self._clock.monotonic() - (self._delivery.failing_since or self._clock.monotonic())
         give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or failing_for > UNREACHABLE_AFTER_S
         # Its unfinished sentences are held (never finalised with partial text) and the next session is
         # re-sent the audio from the start of the earliest of them, so it can say them whole.
