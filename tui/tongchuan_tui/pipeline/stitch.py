@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, ServiceSessionOpened
+from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised
 
 MAX_RESENDS = 2
 """A sentence is re-sent after at most this many rollovers; cut again, it is interrupted (so that a session
@@ -55,8 +55,6 @@ class Stitcher:
         self._alias: dict[str, tuple[str, int]] = {}
         """Transcript key → (emitted key, SeVer base) of a sentence that took over a pending one."""
         self._emitted: dict[str, Sentence] = {}
-        self._offsets: dict[int, int] = {}
-        self._last_final_end: dict[int, int] = {}
         self._finals: deque[Sentence] = deque(maxlen=RECENT_FINALS)
         self._resends: dict[int, _Resend] = {}
         self.interrupted = 0
@@ -70,32 +68,22 @@ class Stitcher:
         """Service session `index` is abandoned with `open_sentences` (transcript form) unfinished.
 
         Returns the timeline ms from which the next session should be re-sent: the start of the earliest
-        sentence still to complete, else the end of this session's last final sentence (a sentence may have
-        begun after it unreported); never before `kept_from_ms`, the oldest audio still kept. Sentences that
-        begin before that are interrupted now.
+        sentence still to complete (`sent_ms`, nothing again, if none); never before `kept_from_ms`, the
+        oldest audio still kept. Sentences that begin before that are interrupted now.
         """
         for sentence in open_sentences:
             self._held.add(sentence.key)
             emitted_key = self._alias.get(sentence.key, (sentence.key, 0))[0]
             last = self._emitted.get(emitted_key, sentence)
             self._pending[emitted_key] = _Pending(last, index + 1)
-        gave_up = False
         for key, pending in list(self._pending.items()):
             pending.from_index = index + 1
             pending.resends += 1
             if pending.resends > MAX_RESENDS:
                 self._interrupt(key)
-                gave_up = True
-        if self._pending:
-            start = min(p.sentence.start_ms for p in self._pending.values())
-        elif gave_up:
-            start = sent_ms
-        else:
-            start = self._last_final_end.get(index, self._offsets.get(index, sent_ms))
-            previous = self._resends.get(index)
-            if previous is not None and start <= previous.start_ms:
-                # No sentence to complete and no progress since the last rollover: do not go back again.
-                start = sent_ms
+        # Only sentences the service reported are re-sent: silence between sentences is not (it would only
+        # add lag), nor the first words of one it had not reported yet.
+        start = min((p.sentence.start_ms for p in self._pending.values()), default=sent_ms)
         start = min(max(start, kept_from_ms), sent_ms)
         for key, pending in list(self._pending.items()):
             if pending.sentence.start_ms < start:
@@ -112,8 +100,6 @@ class Stitcher:
 
     def feed(self, event: Event) -> None:
         """Take one event of the session; pass it on, rewritten, held or dropped as the rules say."""
-        if isinstance(event, ServiceSessionOpened):
-            self._offsets[event.index] = event.offset_ms
         if not isinstance(event, SentenceRevised):
             self._out(event)
             return
@@ -130,7 +116,7 @@ class Stitcher:
             emitted = self._take_over(sentence)
         if emitted is None:
             return
-        self._send(emitted, sentence.service_session)
+        self._send(emitted)
         if emitted.final:
             self._settle(sentence)
 
@@ -170,16 +156,13 @@ class Stitcher:
         pending = self._pending.pop(key)
         old = pending.sentence
         self.interrupted += 1
-        self._send(
-            dataclasses.replace(old, se_ver=old.se_ver + 1, final=True, interrupted=True), old.service_session
-        )
+        self._send(dataclasses.replace(old, se_ver=old.se_ver + 1, final=True, interrupted=True))
 
-    def _send(self, sentence: Sentence, index: int) -> None:
+    def _send(self, sentence: Sentence) -> None:
         self._emitted[sentence.key] = sentence
         if sentence.final:
             if not sentence.interrupted:
                 self._finals.append(sentence)
-            self._last_final_end[index] = max(self._last_final_end.get(index, 0), sentence.end_ms)
             if len(self._emitted) > 4 * RECENT_FINALS:
                 # Only open sentences and recent finals can still matter.
                 for key in [k for k, s in self._emitted.items() if s.final][: 2 * RECENT_FINALS]:
