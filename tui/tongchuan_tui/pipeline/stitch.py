@@ -5,8 +5,9 @@ next one the audio from the start of the sentence being spoken (`Backlog.rewind`
 the transcript and the sinks and makes that invisible to them:
 
 - the abandoned session's open sentences are held ("pending"), not finalised with their partial text;
-- the first sentence of the new session that overlaps a pending one on the timeline takes over its key (its
-  SeVer counted on from the pending one's, so every consumer sees a newer revision of the same sentence);
+- the first sentence of the new session that overlaps a pending one on the timeline takes over its identity
+  (key, service session and SeId; its SeVer counted on from the pending one's), so every consumer sees a
+  newer revision of the same sentence;
 - a sentence of the re-sent stretch that repeats one already final is dropped (nothing said twice);
 - a pending sentence nothing took over — the new session went past it, the audio to re-send was no longer
   kept, or the session ended — is finalised with `interrupted=True`, never as a clean final.
@@ -52,8 +53,8 @@ class Stitcher:
         self._held: set[str] = set()
         """Transcript keys of abandoned sessions: their later revisions (the forced final) are swallowed."""
         self._dropped: set[str] = set()
-        self._alias: dict[str, tuple[str, int]] = {}
-        """Transcript key → (emitted key, SeVer base) of a sentence that took over a pending one."""
+        self._alias: dict[str, Sentence] = {}
+        """Transcript key → the pending sentence it took over (whose identity it keeps)."""
         self._emitted: dict[str, Sentence] = {}
         self._finals: deque[Sentence] = deque(maxlen=RECENT_FINALS)
         self._resends: dict[int, _Resend] = {}
@@ -72,8 +73,11 @@ class Stitcher:
         oldest audio still kept. Sentences that begin before that are interrupted now.
         """
         for sentence in open_sentences:
+            if sentence.key in self._dropped:
+                continue  # a repeat of a sentence already final: nothing to complete
             self._held.add(sentence.key)
-            emitted_key = self._alias.get(sentence.key, (sentence.key, 0))[0]
+            taken = self._alias.get(sentence.key)
+            emitted_key = sentence.key if taken is None else taken.key
             last = self._emitted.get(emitted_key, sentence)
             self._pending[emitted_key] = _Pending(last, index + 1)
         for key, pending in list(self._pending.items()):
@@ -107,13 +111,8 @@ class Stitcher:
         key = sentence.key
         if key in self._held or key in self._dropped:
             return
-        alias = self._alias.get(key)
-        if alias is not None:
-            emitted: Sentence | None = dataclasses.replace(
-                sentence, key=alias[0], se_ver=sentence.se_ver + alias[1]
-            )
-        else:
-            emitted = self._take_over(sentence)
+        taken = self._alias.get(key)
+        emitted = _as(sentence, taken) if taken is not None else self._take_over(sentence)
         if emitted is None:
             return
         self._send(emitted)
@@ -136,8 +135,8 @@ class Stitcher:
             pending = min(candidates, key=lambda p: p.sentence.start_ms)
             old = pending.sentence
             del self._pending[old.key]
-            self._alias[sentence.key] = (old.key, old.se_ver)
-            return dataclasses.replace(sentence, key=old.key, se_ver=sentence.se_ver + old.se_ver)
+            self._alias[sentence.key] = old
+            return _as(sentence, old)
         if any(_mostly_within(sentence, final) for final in self._finals):
             self._dropped.add(sentence.key)
             return None
@@ -168,6 +167,18 @@ class Stitcher:
                 for key in [k for k, s in self._emitted.items() if s.final][: 2 * RECENT_FINALS]:
                     del self._emitted[key]
         self._out(SentenceRevised(sentence))
+
+
+def _as(sentence: Sentence, taken: Sentence) -> Sentence:
+    """`sentence` under the identity of the cut one it completes (key, service session, SeId; SeVer counted on
+    from its last), so every consumer sees it as a newer revision of the same sentence."""
+    return dataclasses.replace(
+        sentence,
+        key=taken.key,
+        service_session=taken.service_session,
+        se_id=taken.se_id,
+        se_ver=sentence.se_ver + taken.se_ver,
+    )
 
 
 def _mostly_within(sentence: Sentence, final: Sentence) -> bool:
