@@ -223,3 +223,15 @@ def test_an_unreadable_budget_file_starts_afresh(tmp_path: Path) -> None:
     assert store.transact_now(lambda state: dict(state)) == {}
     store.transact_now(lambda state: state.update(x=1))
     assert json.loads(path.read_bytes()) == {"x": 1}
+
+
+async def test_a_budget_file_that_becomes_unusable_leaves_a_private_budget(tmp_path: Path) -> None:
+    directory = tmp_path / "runtime"
+    directory.mkdir()
+    limits = RateLimits(limits={ACTION_SYNC: 25}, store=FileStore(directory / "budget.json"))
+    stream = limits.stream(ACTION_SYNC, 200)
+    await stream.acquire()
+    (directory / "budget.json").unlink()
+    directory.rmdir()
+    await stream.acquire()
+    assert limits.used(ACTION_SYNC) == 1

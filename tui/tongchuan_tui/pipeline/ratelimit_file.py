@@ -67,10 +67,19 @@ class FileStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._fallback: State = {}
+        self._failed = False
 
     async def transact(self, fn: Callable[[State], T]) -> T:
-        """Run `fn` on the file's state under its lock, in a worker thread."""
-        return await asyncio.to_thread(self.transact_now, fn)
+        """Run `fn` on the file's state under its lock, in a worker thread; if the file cannot be used
+        (its dir removed, a full disk), on a private state: interpretation goes on (logged once)."""
+        try:
+            return await asyncio.to_thread(self.transact_now, fn)
+        except OSError as error:
+            if not self._failed:
+                self._failed = True
+                log.warning("rate budget %s unusable, no longer shared: %s", self.path, error)
+            return fn(self._fallback)
 
     def transact_now(self, fn: Callable[[State], T]) -> T:
         """The same, blocking (for worker threads and tests)."""
