@@ -58,6 +58,17 @@ def test_each_final_sentence_is_voiced_once_and_after_its_final_revision() -> No
     assert emitted.index("revised 0:1 final=True") < emitted.index("voiced 0:1")
 
 
+def test_a_sentence_a_rollover_re_sent_is_not_voiced_twice() -> None:
+    voiced: list[str] = []
+    transcript = VoicedTranscript(lambda sentence, audio: voiced.append(sentence.key))
+    transcript.open_session(0, 0)
+    transcript.open_session(1, 0)  # the next service session re-hears the same stretch from the start
+    for index in (0, 1):
+        for sentence in transcript.apply(index, [_info("1", final=True, audio=b"speech")]):
+            transcript.revised(sentence)
+    assert voiced == ["0:1"]
+
+
 def test_planner_places_in_order_and_catches_up_by_speed_then_by_skipping() -> None:
     planner = VoicePlanner(catch_up_ms=1000)
     # Sentences of 2 s arriving every 500 ms: the queue falls further behind with each one.
