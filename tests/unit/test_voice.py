@@ -246,3 +246,12 @@ def test_the_official_sdk_reads_our_tts_object_field_by_field() -> None:
     assert (tts.Speed, tts.Volume) == (1.5, 2.0)
     assert isinstance(tts.Speed, float)
     assert isinstance(tts.Volume, float)
+
+
+def test_emulator_speaks_faster_at_a_higher_speed() -> None:
+    if not emulator_tts.espeak_available():
+        pytest.skip("espeak-ng is installed by scripts/setup")
+    text = "The meeting starts now, thank you all for coming."
+    normal = base64.b64decode(emulator_tts.speech_audio(text, "en", "pcm", RATE, 0.0) or "")
+    fast = base64.b64decode(emulator_tts.speech_audio(text, "en", "pcm", RATE, 2.0) or "")
+    assert len(fast) < len(normal) * 0.8

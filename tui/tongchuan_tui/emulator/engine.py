@@ -305,7 +305,7 @@ class Engine:
             ),
             None
             if tts is None
-            else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate),
+            else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate, tts.speed),
         )
 
 
