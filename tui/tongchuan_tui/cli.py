@@ -73,6 +73,23 @@ def fail(message: str, code: int) -> None:
 @click.option("--live-vtt", type=click.Path(path_type=Path), help="Keep a WebVTT file of them, live.")
 @click.option("--live-text", type=click.Path(path_type=Path), help="Keep the last lines in a text file.")
 @click.option("--live-text-lines", type=int, metavar="N", help="Lines kept in --live-text (default 2).")
+@click.option(
+    "--voice",
+    metavar="[VOICETYPE]",
+    is_flag=False,
+    flag_value="auto",
+    default=None,
+    help="Speak the translation (service TTS); VOICETYPE: a standard voice ID (default: by target).",
+)
+@click.option(
+    "--voice-out", metavar="FILE|-", help="Write the voice track: .wav, .flac, or - (raw PCM, stdout)."
+)
+@click.option(
+    "--voice-device", metavar="SPEC", help="Play the voice on an output device: default, index, name."
+)
+@click.option(
+    "--keep-voice", is_flag=True, default=None, help="Keep each sentence's speech beside the journal."
+)
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
@@ -101,10 +118,22 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "live_vtt": "live_vtt",
         "live_text": "live_text",
         "live_text_lines": "live_text_lines",
+        "voice_out": "voice_out",
+        "voice_device": "voice_device",
+        "keep_voice": "keep_voice",
     }
     flags = {key: options[opt] for opt, key in flag_names.items() if options.get(opt) is not None}
     if options["no_log"]:
         flags["journal"] = False
+    if options.get("voice") is not None:
+        flags["voice"] = True
+        if options["voice"] != "auto":
+            if not options["voice"].strip().isdigit():
+                fail(
+                    f"--voice VOICETYPE must be a standard voice ID, a number (got {options['voice']!r})",
+                    2,
+                )
+            flags["voice_type"] = options["voice"]
     try:
         loaded = load_settings(config_path=options["config_path"], flags=flags)
     except ConfigError as exc:

@@ -18,7 +18,7 @@ from tongchuan_tui.emulator.cues import Cue, CueScript, render_cue
 from tongchuan_tui.emulator.segmenter import Segmenter, SegmenterConfig
 from tongchuan_tui.emulator.sentences import Draft, Sentence, SentenceBook
 from tongchuan_tui.emulator.state import PacketInfo, SessionSnapshot, Violation
-from tongchuan_tui.emulator.tts import placeholder_audio
+from tongchuan_tui.emulator.tts import speech_audio
 from tongchuan_tui.emulator.validate import TtsParams, Upload
 from tongchuan_tui.emulator.wire import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS, ms_to_bytes
 
@@ -303,7 +303,9 @@ class Engine:
             session.results.drafts(
                 session.source, session.target, translate_time=session.translate_time, closed=session.ended
             ),
-            None if tts is None else lambda d: placeholder_audio(d.target_text, tts.codec, tts.sample_rate),
+            None
+            if tts is None
+            else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate, tts.speed),
         )
 
 

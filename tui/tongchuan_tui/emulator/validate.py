@@ -23,6 +23,7 @@ class TtsParams:
 
     codec: str
     sample_rate: int
+    speed: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def _tts(params: Mapping[str, Any]) -> TtsParams | None:
     rate = raw.get("SampleRate", 16000)
     if rate not in TTS_SAMPLE_RATES:
         raise _bad_value("TTS.SampleRate", "must be 16000 or 8000")
-    return TtsParams(codec=str(codec), sample_rate=int(rate))
+    return TtsParams(codec=str(codec), sample_rate=int(rate), speed=float(raw.get("Speed", 0)))
 
 
 def parse_upload(params: Mapping[str, Any]) -> Upload:

@@ -148,6 +148,27 @@ class SentenceRevised:
 
 
 @dataclass(frozen=True, slots=True)
+class SentenceVoiced:
+    """A final sentence's synthesized speech arrived (taken once; its audio never reaches the journal)."""
+
+    key: str
+    """The sentence's `Sentence.key`."""
+    index: int
+    """The n-th voiced sentence of the session, from 0 (names its file when the voice is kept)."""
+    at_ms: int
+    """The timeline position when the audio arrived: it is not voiced before then."""
+    start_ms: int
+    end_ms: int
+    text: str
+    codec: str
+    """The codec asked for (wav, mp3, pcm); the audio itself may say otherwise."""
+    sample_rate: int
+    size_bytes: int
+    audio: bytes = field(default=b"", repr=False, compare=False)
+    """The audio as the service sent it (base64 decoded); dropped from JSON (`event_to_json`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AudioDropped:
     """Live audio was dropped because the backlog exceeded its bound."""
 
@@ -229,6 +250,7 @@ Event = (
     | RequestRetried
     | RequestFailed
     | SentenceRevised
+    | SentenceVoiced
     | AudioDropped
     | LevelMeasured
     | StatsUpdated
@@ -254,6 +276,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         RequestRetried,
         RequestFailed,
         SentenceRevised,
+        SentenceVoiced,
         AudioDropped,
         LevelMeasured,
         StatsUpdated,
@@ -270,6 +293,8 @@ EVENT_TYPES: dict[str, type[Any]] = {
 def event_to_json(event: Event) -> dict[str, Any]:
     """A JSON-ready dict of an event, tagged with its type name under `type`."""
     data = dataclasses.asdict(event)
+    if isinstance(event, SentenceVoiced):
+        del data["audio"]  # large, binary: kept beside the journal only when asked (--keep-voice)
     data["type"] = type(event).__name__
     return data
 

@@ -326,6 +326,7 @@ class Scheduler:
             is_end=is_end,
             data=data,
             translate_time=self._options.translate_time,
+            tts=self._options.tts,
         )
         try:
             result, started, retries = await self._delivery.deliver(session, request)

@@ -27,7 +27,9 @@ from tongchuan_tui.pipeline.events import (
     MarkAdded,
     Paused,
     Resumed,
+    Sentence,
     SentenceRevised,
+    SentenceVoiced,
     SessionEnded,
     SessionStarted,
     Sink,
@@ -43,6 +45,7 @@ from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
 from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
+from tongchuan_tui.pipeline.voicing import VoicedTranscript
 
 __all__ = ["InterpreterSession", "SessionOptions"]
 
@@ -81,7 +84,9 @@ class InterpreterSession:
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
         self._stitcher = Stitcher(self._dispatch)
-        self.transcript = Transcript()
+        self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
+        self._voiced_count = 0
+        self.transcript: Transcript = self._voicing if self._voicing is not None else Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
         self._backlog = Backlog(self._backlog_bound(source), live=source.live, on_drop=self._on_drop)
@@ -329,6 +334,9 @@ class InterpreterSession:
     def _emit(self, event: Event) -> None:
         """Every event goes through the rollover stitcher first (it may rewrite, hold or drop sentences)."""
         self._stitcher.feed(event)
+        if self._voicing is not None and isinstance(event, SentenceRevised):
+            # After the final revision went out (stitched or not): its speech, if it was waiting for it.
+            self._voicing.revised(event.sentence)
 
     def _dispatch(self, event: Event) -> None:
         """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
@@ -344,3 +352,23 @@ class InterpreterSession:
                     failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
         for message in failed:
             self._emit(WarningRaised(message=message, code="sink-failed"))
+
+    def _voiced(self, sentence: Sentence, audio: bytes) -> None:
+        """A final sentence's speech arrived (once per sentence): placed at the current position."""
+        tts = self.options.tts
+        assert tts is not None
+        index, self._voiced_count = self._voiced_count, self._voiced_count + 1
+        self._emit(
+            SentenceVoiced(
+                key=sentence.key,
+                index=index,
+                at_ms=self.position_ms(),
+                start_ms=sentence.start_ms,
+                end_ms=sentence.end_ms,
+                text=sentence.target_text,
+                codec=tts.codec,
+                sample_rate=tts.sample_rate,
+                size_bytes=len(audio),
+                audio=audio,
+            )
+        )

@@ -64,6 +64,7 @@ class InterpreterApp(SessionControl):
         Binding("l", "cycle_layout", "Layout"),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
+        Binding("v", "toggle_voice", "Voice", show=False),
         Binding("end", "live", "Live", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit_gracefully", "Quit"),
@@ -178,7 +179,7 @@ class InterpreterApp(SessionControl):
         if self.stats_visible and (
             model.generation != self._drawn_generation or clipping != self._drawn_clipping
         ):
-            self.query_one(StatsPane).show(model)
+            self.query_one(StatsPane).show(model, voice=self._voice_line())
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
         self.query_one(LiveStatus).set_info(self._status_info())
@@ -262,7 +263,19 @@ class InterpreterApp(SessionControl):
         stats = self.query_one(StatsPane)
         stats.display = self.stats_visible
         if self.stats_visible:
-            stats.show(self.model)
+            stats.show(self.model, voice=self._voice_line())
+
+    def _voice_line(self) -> str:
+        return self.services.voice_status() if self.services.voice_status is not None else ""
+
+    def action_toggle_voice(self) -> None:
+        """Mute or unmute the voice on its output device."""
+        if self.services.toggle_voice is None:
+            self.notify("No voice device: start with --voice-device to hear the translation.")
+            return
+        self.notify("Voice muted." if self.services.toggle_voice() else "Voice on.")
+        if self.stats_visible:
+            self.query_one(StatsPane).show(self.model, voice=self._voice_line())
 
     def action_live(self) -> None:
         """Back to the live tail."""
