@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,12 +19,13 @@ from tongchuan_tui.emulator.faults import HTTP_5XX, FaultConfig
 from tongchuan_tui.emulator.options import DEFAULT_HOST, EmulatorOptions
 from tongchuan_tui.emulator.ratelimit import DEFAULT_LIMITS
 from tongchuan_tui.emulator.server import EmulatorServer
+from tongchuan_tui.resources import cue_scripts, find_cue_script
 
 log = logging.getLogger("tongchuan_tui.emulator")
 
 EPILOG = """\b
 Examples:
-  tongchuan-tui emulator --port 0 --cues config/cues/zh-en-short.json
+  tongchuan-tui emulator --port 0 --cues zh-en-short
   tongchuan-tui emulator --latency-ms 150 --jitter-ms 50 --error-at-seq 5,9 --reset-at-seq 12
   tongchuan-tui --endpoint http://127.0.0.1:8765/ --input talk.wav --plain
 
@@ -92,7 +92,10 @@ SEQ_HELP = "Packet number(s), comma-separated or repeated."
     "--port", type=click.IntRange(0, 65535), default=0, help="Port; 0 picks a free one.  [default: 0]"
 )
 @click.option(
-    "--cues", "cues_path", type=click.Path(path_type=Path, dir_okay=False), help="Cue script (JSON)."
+    "--cues",
+    "cues_path",
+    metavar="NAME|PATH",
+    help=f"Cue script: a bundled one ({', '.join(cue_scripts())}) or a JSON file.",
 )
 @click.option("--loop-cues", is_flag=True, help="Repeat the cue script when it runs out.")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every request (ms).")
@@ -133,8 +136,16 @@ def emulator_command(ctx: click.Context, /, **opts: Any) -> None:
     credentials = _credentials(ctx)
     cues: CueScript | None = None
     if opts["cues_path"] is not None:
+        path = find_cue_script(opts["cues_path"])
+        if path is None:
+            _fail(
+                f"--cues {opts['cues_path']}: no such file and no bundled cue script of that name "
+                f"(bundled: {', '.join(cue_scripts())})",
+                exitcodes.USAGE,
+            )
+            raise AssertionError  # unreachable: _fail exits
         try:
-            cues = CueScript.load(opts["cues_path"])
+            cues = CueScript.load(path)
         except CueError as exc:
             _fail(str(exc), exitcodes.USAGE)
     try:
