@@ -109,6 +109,7 @@ def _register() -> None:
     """Attach the subcommands (each in its own module)."""
     from tongchuan_tui.commands.config import config_command
     from tongchuan_tui.commands.devices import devices_command
+    from tongchuan_tui.commands.doctor import doctor_command
     from tongchuan_tui.commands.emulator import emulator_command
     from tongchuan_tui.commands.export import export_command
     from tongchuan_tui.commands.replay import replay_command
@@ -117,6 +118,7 @@ def _register() -> None:
     for command in (
         config_command,
         devices_command,
+        doctor_command,
         emulator_command,
         export_command,
         replay_command,
