@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.models import LANGUAGE_PAIRS
+from tongchuan_tui.config import log_file
 from tongchuan_tui.pipeline.events import RequestFailed, SessionEnded
 
 CREDENTIALS_HINT = (
@@ -48,7 +49,7 @@ def advice_for_code(code: str) -> str:
         return "Check that simultaneous interpretation (tsi) is enabled in the Tencent Cloud console."
     if code.startswith("RequestLimitExceeded"):
         return "The rate limit was exceeded for too long: stop other sessions or ask for a higher limit."
-    return "See the log file for details, then retry."
+    return f"See the log file for details ({log_file()}), then retry."
 
 
 def advice_for_exit(code: int) -> str:
@@ -65,7 +66,7 @@ def advice_for_exit(code: int) -> str:
         return CREDENTIALS_HINT
     if code == exitcodes.JOURNAL_ERROR:
         return "The journal could not be read or written: check the sessions directory and its free space."
-    return "See the log file for details."
+    return f"See the log file for details: {log_file()}"
 
 
 def advice_for_failure(failure: RequestFailed) -> Advice:
