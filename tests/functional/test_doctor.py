@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import ssl
+import subprocess
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,3 +80,45 @@ def test_doctor_fails_when_the_serve_port_is_taken() -> None:
         code, output = doctor(handle, "--serve", f"127.0.0.1:{handle.port}")
     assert code == exitcodes.USAGE
     assert f"cannot listen on 127.0.0.1:{handle.port}" in output
+
+
+def test_an_untrusted_certificate_is_a_final_failure_naming_the_host(tmp_path: Path) -> None:
+    # A local HTTPS server with a self-signed certificate: what a TLS-intercepting proxy looks like.
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def serve() -> None:
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+                    pass
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        env = {"TENCENTCLOUD_SECRET_ID": "AKIDexample00000000", "TENCENTCLOUD_SECRET_KEY": "key"}
+        try:
+            result = CliRunner().invoke(
+                main, ["doctor", "--endpoint", f"https://127.0.0.1:{port}/", "--json"], env=env
+            )
+        finally:
+            stop.set()
+            thread.join(5)
+    assert result.exit_code == exitcodes.SERVICE_UNREACHABLE
+    network = checks(result.output)["network"]
+    assert network["status"] == "fail"
+    assert network["code"] == "TLSError"
+    assert "certificate of 127.0.0.1 is not trusted" in network["summary"]
+    assert checks(result.output)["session"]["status"] == "skip"

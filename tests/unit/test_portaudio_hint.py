@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,14 @@ def test_the_mic_error_tells_a_missing_pyaudio_from_a_missing_portaudio() -> Non
     assert "pipx inject tongchuan-tui pyaudio" in missing
     broken = devices.no_pyaudio_message(ImportError("libportaudio.so.2: cannot open shared object file"))
     assert "cannot load the PortAudio library" in broken
+
+
+def test_doctor_without_pyaudio_warns_with_this_machines_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tongchuan_tui.doctor.machine import audio_check
+
+    monkeypatch.setitem(sys.modules, "pyaudio", None)  # what `import pyaudio` meets without the mic extra
+    check = audio_check()
+    assert check.status == "warn"
+    assert check.action is not None
+    assert portaudio_hint().install in check.action
+    assert "--input -" in check.summary

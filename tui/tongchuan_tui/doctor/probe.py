@@ -1,4 +1,4 @@
-"""The doctor's checks of the service: DNS and TLS, round trip, the server's clock, and a real silent session.
+"""The doctor's checks of the service: round trip, the server's clock, and a real silent session.
 
 Requests are signed exactly as the interpreter signs them (`TsiClient.signed_headers`, the same
 `UploadRequest` bodies), but sent and read here, raw, so that each answer's timing, `Date` header and JSON
@@ -8,9 +8,7 @@ are seen as they arrived.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import ssl
 import statistics
 import time
 import uuid
@@ -33,6 +31,7 @@ from tongchuan_tui.api.models import (
     UploadRequest,
 )
 from tongchuan_tui.doctor import answers
+from tongchuan_tui.doctor.network import network_check
 from tongchuan_tui.doctor.report import FAIL, INFO, OK, SKIP, WARN, Check
 
 ROUND_TRIPS = 5
@@ -171,74 +170,15 @@ def server_offset(answer: Answer) -> float | None:
     return server.timestamp() + 0.5 - (answer.sent_at + answer.received_at) / 2
 
 
-async def network_check(endpoint: Endpoint, timeout_s: float = 10.0) -> Check:
-    """The host resolves and, for https, a TLS handshake with a trusted certificate completes."""
-    port = 443 if endpoint.scheme == "https" else 80
-    if ":" in endpoint.host_header.rsplit("]", 1)[-1]:
-        port = int(endpoint.host_header.rsplit(":", 1)[1])
-    loop = asyncio.get_running_loop()
-    started = time.monotonic()
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(endpoint.hostname, port), timeout_s)
-    except (OSError, TimeoutError) as exc:
-        return Check(
-            "network",
-            FAIL,
-            f"{endpoint.hostname} does not resolve ({exc})",
-            action="check DNS and the network (and --endpoint)",
-            code="NetworkError",
-            exit_code=exitcodes.SERVICE_UNREACHABLE,
-        )
-    dns_ms = (time.monotonic() - started) * 1000
-    addresses = sorted({str(info[4][0]) for info in infos})
-    details: dict[str, Any] = {"host": endpoint.hostname, "addresses": addresses, "dns_ms": round(dns_ms, 1)}
-    summary = f"{endpoint.hostname} resolves ({len(addresses)} address{'es' if len(addresses) != 1 else ''})"
-    if endpoint.scheme != "https":
-        note = (
-            "plain http: loopback" if endpoint.is_loopback else "plain http to another machine: NOT encrypted"
-        )
-        return Check("network", OK if endpoint.is_loopback else WARN, f"{summary}; {note}", details=details)
-    try:
-        context = ssl.create_default_context()
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(endpoint.hostname, port, ssl=context, server_hostname=endpoint.hostname),
-            timeout_s,
-        )
-    except ssl.SSLCertVerificationError as exc:
-        return Check(
-            "network",
-            FAIL,
-            f"the TLS certificate of {endpoint.hostname} is not trusted ({exc.verify_message})",
-            action="check the system's CA certificates (ca-certificates) and any TLS-intercepting proxy",
-            code="TLSError",
-            exit_code=exitcodes.SERVICE_UNREACHABLE,
-            details=details,
-        )
-    except (OSError, TimeoutError) as exc:
-        return Check(
-            "network",
-            FAIL,
-            f"cannot open TLS to {endpoint.hostname}:{port} ({exc.__class__.__name__}: {exc})",
-            action="check the network, a firewall or HTTPS_PROXY",
-            code="NetworkError",
-            exit_code=exitcodes.SERVICE_UNREACHABLE,
-            details=details,
-        )
-    tls = writer.get_extra_info("ssl_object")
-    version = tls.version() if tls is not None else "TLS"
-    writer.close()
-    with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-        await asyncio.wait_for(writer.wait_closed(), timeout_s)
-    details["tls"] = version
-    return Check("network", OK, f"{summary}; {version}, certificate trusted", details=details)
-
-
 def failure_check(name: str, answer: Answer) -> Check:
     """A check failed by the service's (or the network's) answer, with its code and what to do."""
     from tongchuan_tui.ui.advice import advice_for_code
 
     code = answer.code or "?"
-    if code in ("NetworkError", "TLSError") or code.startswith("HTTP5") or is_retryable_code(code):
+    if code == "ProtocolError":
+        exit_code = exitcodes.SERVICE_UNREACHABLE
+        action = "the endpoint did not answer as the tsi API does: check --endpoint (and any proxy)"
+    elif code in ("NetworkError", "TLSError") or code.startswith("HTTP5") or is_retryable_code(code):
         exit_code = exitcodes.SERVICE_UNREACHABLE
         action = "check the network, the endpoint and HTTPS_PROXY; retry in a moment"
     else:
@@ -261,7 +201,9 @@ async def round_trip_check(probe: Probe) -> tuple[Check, list[Answer]]:
     for _ in range(ROUND_TRIPS):
         answer = await probe.call(ACTION_DISPLAY, DisplayRequest(session).to_json())
         answers_seen.append(answer)
-        if answer.code is not None and answer.code.startswith(("AuthFailure", "Network", "TLS", "HTTP")):
+        if answer.code is not None and answer.code.startswith(
+            ("AuthFailure", "Network", "TLS", "HTTP", "ProtocolError")
+        ):
             return failure_check("service", answer), answers_seen
     times = [a.elapsed_ms for a in answers_seen]
     p50 = statistics.median(times)
@@ -332,7 +274,8 @@ async def session_check(probe: Probe) -> tuple[Check, list[Answer]]:
 
 def answers_check(seen: list[Answer]) -> Check:
     """What the session's answers looked like (for reporting the real service's behaviour)."""
-    responses = [a.response for a in seen if a.ok and a.response is not None]
+    # TongChuanRecognize answers only a RequestId by definition; the results come from Sync or Display.
+    responses = [a.response for a in seen if a.ok and a.response is not None and a.action != ACTION_RECOGNIZE]
     found = answers.describe(responses, PACKETS * PACKET_MS)
     extra = found["extra_fields"]
     extras = ", ".join(extra["response"] + extra["sentence"]) or "none"
