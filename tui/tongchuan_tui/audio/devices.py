@@ -69,8 +69,8 @@ def no_pyaudio_message(error: ImportError | None = None) -> str:
     """
     hint = portaudio_hint().text()
     if error is not None and "portaudio" in str(error).lower():
-        return f"PyAudio is installed but cannot load the PortAudio library ({error}); install it {hint}"
-    return f"{NO_PYAUDIO}, which builds against PortAudio; install PortAudio {hint}"
+        return f"PyAudio is installed but cannot load the PortAudio library ({error}): {hint}"
+    return f"microphone capture needs PyAudio (the mic extra), which is built against PortAudio: {hint}"
 
 
 def import_pyaudio() -> Any:

@@ -29,7 +29,7 @@ class PortAudioHint:
         """One sentence: what to run on this system, then how to add PyAudio to the install."""
         then = "then `pipx inject tongchuan-tui pyaudio` (pipx) or `pip install 'tongchuan-tui[mic]'` (venv)"
         alternative = f"; or {self.alternative}" if self.alternative else ""
-        return f"on {self.system}: `{self.install}`, {then}{alternative}"
+        return f"on {self.system} run `{self.install}`, {then}{alternative}"
 
 
 def read_os_release(path: Path = OS_RELEASE) -> dict[str, str]:
