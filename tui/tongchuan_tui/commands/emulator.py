@@ -19,7 +19,6 @@ from tongchuan_tui.emulator.faults import HTTP_5XX, FaultConfig
 from tongchuan_tui.emulator.options import DEFAULT_HOST, EmulatorOptions
 from tongchuan_tui.emulator.ratelimit import DEFAULT_LIMITS
 from tongchuan_tui.emulator.server import EmulatorServer
-from tongchuan_tui.resources import cue_scripts, find_cue_script
 
 log = logging.getLogger("tongchuan_tui.emulator")
 
@@ -95,7 +94,7 @@ SEQ_HELP = "Packet number(s), comma-separated or repeated."
     "--cues",
     "cues_path",
     metavar="NAME|PATH",
-    help=f"Cue script: a bundled one ({', '.join(cue_scripts())}) or a JSON file.",
+    help="Cue script: a bundled one by name (demo, zh-en-short, en-zh-short) or a JSON file.",
 )
 @click.option("--loop-cues", is_flag=True, help="Repeat the cue script when it runs out.")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every request (ms).")
@@ -136,6 +135,8 @@ def emulator_command(ctx: click.Context, /, **opts: Any) -> None:
     credentials = _credentials(ctx)
     cues: CueScript | None = None
     if opts["cues_path"] is not None:
+        from tongchuan_tui.resources import cue_scripts, find_cue_script
+
         path = find_cue_script(opts["cues_path"])
         if path is None:
             _fail(
