@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 from tongchuan_tui.audio.source import AudioInputError
-from tongchuan_tui.audio.system import portaudio_hint
 from tongchuan_tui.services import DeviceInfo
 
 logger = logging.getLogger(__name__)
@@ -67,6 +66,8 @@ def no_pyaudio_message(error: ImportError | None = None) -> str:
     `error` is the ImportError seen: a PyAudio that is installed but cannot load the PortAudio library is
     told apart from a missing PyAudio.
     """
+    from tongchuan_tui.audio.system import portaudio_hint  # reads /etc/os-release: only when needed
+
     hint = portaudio_hint().text()
     if error is not None and "portaudio" in str(error).lower():
         return f"PyAudio is installed but cannot load the PortAudio library ({error}): {hint}"

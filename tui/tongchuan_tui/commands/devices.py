@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tongchuan_tui.audio.devices import NO_DEVICE_HINT, list_devices, pyaudio_problem
+from tongchuan_tui.audio.devices import NO_DEVICE_HINT, NO_PYAUDIO, list_devices, pyaudio_available
 from tongchuan_tui.services import DeviceInfo
 
 _PIPE_INSTEAD = NO_DEVICE_HINT[0].upper() + NO_DEVICE_HINT[1:]
@@ -31,8 +31,10 @@ def devices_command() -> None:
 
     Exits 0 even when there is none: that is an answer, printed with the alternative of piping audio in.
     """
-    problem = pyaudio_problem()
-    if problem is not None:
-        click.echo(f"No audio capture: {problem}.\n{_PIPE_INSTEAD}")
+    if not pyaudio_available():
+        from tongchuan_tui.audio.devices import pyaudio_problem
+
+        # The problem names the system package to install here; NO_PYAUDIO if PyAudio appeared meanwhile.
+        click.echo(f"No audio capture: {pyaudio_problem() or NO_PYAUDIO}.\n{_PIPE_INSTEAD}")
         return
     click.echo(format_devices(list_devices()))
