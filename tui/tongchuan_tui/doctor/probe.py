@@ -33,6 +33,7 @@ from tongchuan_tui.api.models import (
 from tongchuan_tui.doctor import answers
 from tongchuan_tui.doctor.network import network_check
 from tongchuan_tui.doctor.report import FAIL, INFO, OK, SKIP, WARN, Check
+from tongchuan_tui.remedies import advice_for_code
 
 ROUND_TRIPS = 5
 PACKETS = 5
@@ -172,8 +173,6 @@ def server_offset(answer: Answer) -> float | None:
 
 def failure_check(name: str, answer: Answer) -> Check:
     """A check failed by the service's (or the network's) answer, with its code and what to do."""
-    from tongchuan_tui.ui.advice import advice_for_code
-
     code = answer.code or "?"
     if code == "ProtocolError":
         exit_code = exitcodes.SERVICE_UNREACHABLE
