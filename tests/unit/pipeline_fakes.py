@@ -196,9 +196,11 @@ class FakeService:
                 heard.versions[cue.k] = (ver, content)
             suffix = "" if whole else "~"
             out.append(
-                DisplayInfo(cue.k, ver, f"S{cue.k}{suffix}", f"T{cue.k}{suffix}", start_time, end_time, final)
+                DisplayInfo(
+                    str(cue.k), ver, f"S{cue.k}{suffix}", f"T{cue.k}{suffix}", start_time, end_time, final
+                )
             )
-        return tuple(sorted(out, key=lambda d: -d.se_id)[:5])
+        return tuple(sorted(out, key=lambda d: -int(d.se_id))[:5])  # the fake numbers its own sentences
 
     # ----- what tests check -----
 

@@ -112,7 +112,11 @@ class _Main(click.Group):
 @click.option("--mode", type=click.Choice(["sync", "split"]), help="TongChuanSync, or Recognize + Display.")
 @click.option("--chunk-ms", type=int, help="Packet length in ms (200–500).")
 @click.option("--max-backlog-ms", type=int, help="Live audio kept while the service is slow (ms).")
-@click.option("--translate-time", type=click.IntRange(0, 2), help="0 none, 1 final only, 2 real time.")
+@click.option(
+    "--translate-time",
+    type=click.IntRange(0, 2),
+    help="0 no translation, 2 real-time sentence translation (1: an alias of 2).",
+)
 @click.option("--endpoint", metavar="URL", help="Service address (e.g. a local emulator).")
 @click.option("--plain", is_flag=True, help="No UI: print each finished sentence (headless).")
 @click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")
@@ -126,6 +130,12 @@ class _Main(click.Group):
     help="UI layout at start.",
 )
 @click.option("--final-only", is_flag=True, default=None, help="UI: show translations only once final.")
+@click.option("--serve", metavar="[HOST:]PORT", help="Serve a caption page, event feed (loopback default).")
+@click.option("--serve-token", metavar="TOKEN", help="Token the live server requires (else generated).")
+@click.option("--live-srt", type=click.Path(path_type=Path), help="Keep an SRT file of the sentences, live.")
+@click.option("--live-vtt", type=click.Path(path_type=Path), help="Keep a WebVTT file of them, live.")
+@click.option("--live-text", type=click.Path(path_type=Path), help="Keep the last lines in a text file.")
+@click.option("--live-text-lines", type=int, metavar="N", help="Lines kept in --live-text (default 2).")
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
@@ -148,6 +158,12 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "profile": "profile",
         "layout": "layout",
         "final_only": "final_only",
+        "serve": "serve",
+        "serve_token": "serve_token",
+        "live_srt": "live_srt",
+        "live_vtt": "live_vtt",
+        "live_text": "live_text",
+        "live_text_lines": "live_text_lines",
     }
     flags = {key: options[opt] for opt, key in flag_names.items() if options.get(opt) is not None}
     if options["no_log"]:
@@ -156,16 +172,24 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         loaded = load_settings(config_path=options["config_path"], flags=flags)
     except ConfigError as exc:
         fail(str(exc), exitcodes.USAGE)
-    from tongchuan_tui.logs import setup_logging
+    from tongchuan_tui.logs import SecretFilter, setup_logging
 
-    setup_logging(level=loaded.settings.log_level)
+    # The log's masking filter, handed to whatever learns a secret (no process-wide one).
+    secret_filter = SecretFilter()
+    setup_logging(level=loaded.settings.log_level, secret_filter=secret_filter)
     for warning in loaded.warnings:
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
-    ctx.obj = {"settings": loaded.settings, "config_path": loaded.path, "loaded": loaded, "options": options}
+    ctx.obj = {
+        "settings": loaded.settings,
+        "config_path": loaded.path,
+        "loaded": loaded,
+        "options": options,
+        "secret_filter": secret_filter,
+    }
     if ctx.invoked_subcommand is None:
         from tongchuan_tui.commands.run import run_command
 
-        sys.exit(run_command(loaded.settings, options))
+        sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
 
 
 def _register() -> None:

@@ -35,6 +35,13 @@ def advice_for_code(code: str) -> str:
         return f"Check --source/--target: allowed pairs are {allowed_pairs()}."
     if code.startswith(("ResourceUnavailable", "FailedOperation", "ResourceInsufficient")):
         return "Check that simultaneous interpretation (tsi) is enabled in the Tencent Cloud console."
+    if code == "TLSError":
+        return "Check the system clock, any proxy that intercepts HTTPS, and the CA certificates."
+    if code == "ProtocolError" or code.startswith("HTTP"):
+        return (
+            f"Check --endpoint (is it the tsi API?); the log file has the answer that could not be read "
+            f"({log_file()})."
+        )
     if code.startswith("RequestLimitExceeded"):
         return "The rate limit was exceeded for too long: stop other sessions or ask for a higher limit."
     return f"See the log file for details ({log_file()}), then retry."

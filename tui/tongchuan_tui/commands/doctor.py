@@ -15,7 +15,8 @@ Checks, in order: credentials (masked), DNS and TLS, round trip (p50 of TongChua
 server's clock (its Date header), a 1-second silent session really sent and closed with IsEnd, what the
 answers looked like (SeId shape, List, time unit), audio capture, the journal directory, the terminal, and
 with --serve a free port. Exit 0 when the essentials pass; otherwise the exit code of the first failure
-(3 credentials, 5 rejected by the service, 6 unreachable, 7 journal, 2 --serve port). No secret is printed.
+(3 credentials, 5 rejected by the service, 6 unreachable, 8 not a tsi answer, 7 journal, 2 --serve port).
+No secret is printed.
 \b
 Examples:
   tongchuan-tui doctor

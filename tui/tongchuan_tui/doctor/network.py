@@ -59,7 +59,7 @@ async def network_check(endpoint: Endpoint, timeout_s: float = 10.0) -> Check:
             "network",
             FAIL,
             f"the TLS certificate of {endpoint.hostname} is not trusted ({exc.verify_message})",
-            action="check the system's CA certificates (ca-certificates) and any TLS-intercepting proxy",
+            action="check the clock, any proxy that intercepts HTTPS, the CA certificates (SSL_CERT_FILE)",
             code="TLSError",
             exit_code=exitcodes.SERVICE_UNREACHABLE,
             details=details,

@@ -174,12 +174,13 @@ def server_offset(answer: Answer) -> float | None:
 def failure_check(name: str, answer: Answer) -> Check:
     """A check failed by the service's (or the network's) answer, with its code and what to do."""
     code = answer.code or "?"
-    if code == "ProtocolError":
+    # The same exit codes as a session ended by that error (exitcodes.for_error).
+    if code == "ProtocolError" or code.startswith("HTTP"):
+        exit_code = exitcodes.SERVICE_MALFORMED
+        action = advice_for_code(code)
+    elif code in ("NetworkError", "TLSError") or is_retryable_code(code):
         exit_code = exitcodes.SERVICE_UNREACHABLE
-        action = "the endpoint did not answer as the tsi API does: check --endpoint (and any proxy)"
-    elif code in ("NetworkError", "TLSError") or code.startswith("HTTP5") or is_retryable_code(code):
-        exit_code = exitcodes.SERVICE_UNREACHABLE
-        action = "check the network, the endpoint and HTTPS_PROXY; retry in a moment"
+        action = advice_for_code(code) if code == "TLSError" else "check the network, --endpoint, HTTPS_PROXY"
     else:
         exit_code = exitcodes.SERVICE_REJECTED
         action = advice_for_code(code)

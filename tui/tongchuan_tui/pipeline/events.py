@@ -8,8 +8,9 @@ and pauses (a pause stops the timeline; it does not leave a hole in it).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,13 +20,21 @@ class Sentence:
     key: str
     """Unique in the session: `{service_session_index}:{se_id}`."""
     service_session: int
-    se_id: int
+    se_id: str
+    """The service's SeId: opaque text, compared for equality only (never parsed, never ordered)."""
     se_ver: int
     source_text: str
     target_text: str
     start_ms: int
     end_ms: int
     final: bool
+    raw_start: int | None = None
+    """StartTime as the service sent it (its unit is undocumented); None in journals of format 1."""
+    raw_end: int | None = None
+    """EndTime as the service sent it."""
+    unit_ms: int | None = None
+    """How many ms one StartTime unit was taken to be when placing it (1, 10, 1000); 0: placed from when
+    the client saw it, because the service's times did not fit the audio sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +237,10 @@ Event = (
     | WarningRaised
     | SessionEnded
 )
+
+Sink: TypeAlias = Callable[[Event], None]
+"""Anything that takes events. It may be called from a thread that is not its own (the session engine's):
+it must not block, and hands any slow work (disk, a terminal, a socket) to its own thread or queue."""
 
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls

@@ -392,7 +392,7 @@ class Scheduler:
             if not error.retryable:
                 self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=True))
                 self._close(session, "failed", collect=False)
-                raise _Ended(Outcome("failed", exitcodes.SERVICE_REJECTED, f"{error.code}: {error.message}"))
+                raise _Ended(Outcome("failed", exitcodes.for_error(error), f"{error.code}: {error.message}"))
             delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             if self._clock.monotonic() + delay - session.last_ok > GAP_GIVE_UP_S:
                 raise _Abandoned(error)

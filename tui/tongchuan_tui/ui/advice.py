@@ -41,6 +41,11 @@ def advice_for_exit(code: int) -> str:
         return CREDENTIALS_HINT + f" Allowed language pairs: {allowed_pairs()}."
     if code == exitcodes.SERVICE_UNREACHABLE:
         return "Check the network and --endpoint; the service did not answer within the retry budget."
+    if code == exitcodes.SERVICE_MALFORMED:
+        return (
+            "Check --endpoint (is it the tsi API?); the log file has the answer that could not be read: "
+            f"{log_file()}"
+        )
     if code == exitcodes.NO_CREDENTIALS:
         return CREDENTIALS_HINT
     if code == exitcodes.JOURNAL_ERROR:
@@ -50,8 +55,12 @@ def advice_for_exit(code: int) -> str:
 
 def advice_for_failure(failure: RequestFailed) -> Advice:
     """The dialog for a request that failed for good."""
+    titles = {
+        "ProtocolError": "The service's answer could not be understood",
+        "TLSError": "The connection to the service is not trusted",
+    }
     return Advice(
-        title="The service rejected the session",
+        title=titles.get(failure.code, "The service rejected the session"),
         message=f"{failure.action}: {failure.code} — {failure.message}",
         action=advice_for_code(failure.code),
     )
