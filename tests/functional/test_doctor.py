@@ -122,3 +122,15 @@ def test_an_untrusted_certificate_is_a_final_failure_naming_the_host(tmp_path: P
     assert network["code"] == "TLSError"
     assert "certificate of 127.0.0.1 is not trusted" in network["summary"]
     assert checks(result.output)["session"]["status"] == "skip"
+
+
+def test_doctor_checks_the_configured_serve_port(tmp_path: Path) -> None:
+    with run_emulator_in_thread() as handle:
+        config = tmp_path / "config.toml"
+        config.write_text(f'serve = "127.0.0.1:{handle.port}"\n', encoding="utf-8")
+        env = {"TENCENTCLOUD_SECRET_ID": handle.secret_id, "TENCENTCLOUD_SECRET_KEY": handle.secret_key}
+        result = CliRunner().invoke(
+            main, ["--config", str(config), "doctor", "--endpoint", handle.url, "--json"], env=env
+        )
+    assert result.exit_code == exitcodes.USAGE, result.output
+    assert checks(result.output)["serve"]["status"] == "fail"

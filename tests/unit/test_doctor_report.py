@@ -1,14 +1,15 @@
-"""The doctor's report and its small parsers: exit codes, --serve values, the proxy it names."""
+"""The doctor's report, its exit codes, a bad --serve value, and the proxy it names."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.client import parse_endpoint
-from tongchuan_tui.doctor.machine import parse_serve
+from tongchuan_tui.cli import main
 from tongchuan_tui.doctor.network import _proxy_for
 from tongchuan_tui.doctor.report import FAIL, OK, WARN, Check, Report
 
@@ -32,18 +33,12 @@ def test_the_first_failure_decides_the_exit_code_and_warnings_do_not() -> None:
     assert Report("x", False, checks[:2]).exit_code == exitcodes.OK
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("8080", ("127.0.0.1", 8080)), ("0.0.0.0:80", ("0.0.0.0", 80)), ("[::1]:8080", ("::1", 8080))],
-)
-def test_serve_values(text: str, expected: tuple[str, int]) -> None:
-    assert parse_serve(text) == expected
-
-
-@pytest.mark.parametrize("text", ["http", "0", "host:99999"])
-def test_bad_serve_values_are_one_line(text: str) -> None:
-    with pytest.raises(ValueError, match="--serve"):
-        parse_serve(text)
+@pytest.mark.parametrize("value", ["http", "host:99999"])
+def test_a_bad_serve_value_is_one_line_and_a_usage_error(value: str) -> None:
+    result = CliRunner().invoke(main, ["doctor", "--serve", value])
+    assert result.exit_code == exitcodes.USAGE
+    assert result.output.startswith("tongchuan-tui doctor: --serve ")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_the_proxy_is_named_without_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

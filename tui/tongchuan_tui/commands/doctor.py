@@ -27,7 +27,9 @@ Examples:
 @click.command("doctor", epilog=EPILOG, context_settings={"max_content_width": 110})
 @click.option("--endpoint", metavar="URL", help="Service address to check (default: the configured one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--serve", metavar="[HOST:]PORT", help="Also check that this port is free for --serve.")
+@click.option(
+    "--serve", metavar="[HOST:]PORT", help="Also check this port is free for --serve (default: the config's)."
+)
 @click.pass_context
 def doctor_command(ctx: click.Context, endpoint: str | None, as_json: bool, serve: str | None) -> None:
     """Check the account, the service and this machine before an event; print a short report.
@@ -35,7 +37,7 @@ def doctor_command(ctx: click.Context, endpoint: str | None, as_json: bool, serv
     Sends about 10 requests and one second of silence (so it is billed as at most a minute of audio).
     """
     from tongchuan_tui.api.client import parse_endpoint
-    from tongchuan_tui.doctor.machine import parse_serve
+    from tongchuan_tui.outputs.address import parse_serve_address
 
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     settings = obj.get("settings")
@@ -43,9 +45,11 @@ def doctor_command(ctx: click.Context, endpoint: str | None, as_json: bool, serv
         settings = Settings()
     try:
         target = parse_endpoint(endpoint or settings.endpoint)
-        serve_at = parse_serve(serve) if serve else None
+        # The configured `serve` is checked too, as the session would use it.
+        serve = serve or settings.serve
+        serve_at = parse_serve_address(serve) if serve else None
     except ValueError as exc:
-        click.echo(f"tongchuan-tui doctor: {exc}", err=True)
+        click.echo(f"tongchuan-tui doctor: --serve {exc}", err=True)
         sys.exit(exitcodes.USAGE)
     from tongchuan_tui.doctor.run import run_doctor
 

@@ -3,11 +3,9 @@ a port for --serve. Each returns a `Check`; none needs the network."""
 
 from __future__ import annotations
 
-import contextlib
 import locale
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -144,34 +142,19 @@ def terminal_check() -> Check:
     return Check("terminal", OK, summary, details=details)
 
 
-def parse_serve(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
-    """HOST and PORT of a `--serve [HOST:]PORT` value; ValueError with one line when it is not one."""
-    host, sep, port_text = text.strip().rpartition(":")
-    host = host.strip("[]") if sep else default_host
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ValueError(f"--serve {text!r}: expected [HOST:]PORT, e.g. 8080 or 0.0.0.0:8080") from None
-    if not 0 < port < 65536:
-        raise ValueError(f"--serve {text!r}: the port must be 1-65535")
-    return host or default_host, port
-
-
 def port_check(host: str, port: int) -> Check:
-    """Whether `--serve HOST:PORT` could listen: a plain bind, released at once."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    where = f"{host}:{port}"
-    try:
-        with contextlib.closing(socket.socket(family, socket.SOCK_STREAM)) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, port))
-    except OSError as exc:
+    """Whether `--serve HOST:PORT` could listen now, bound as the live server binds (and released at once)."""
+    from tongchuan_tui.outputs.address import port_is_free, url_host
+
+    where = f"{url_host(host)}:{port}"
+    details = {"host": host, "port": port}
+    if not port_is_free(host, port):
         return Check(
             "serve",
             FAIL,
-            f"cannot listen on {where} ({exc.strerror or exc})",
+            f"cannot listen on {where} (taken, or not an address of this machine)",
             action="choose another port (or stop what holds it), or a host address of this machine",
             exit_code=exitcodes.USAGE,
-            details={"host": host, "port": port},
+            details=details,
         )
-    return Check("serve", OK, f"{where} is free", details={"host": host, "port": port})
+    return Check("serve", OK, f"{where} is free" if port else f"{where}: any free port", details=details)
