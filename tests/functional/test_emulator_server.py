@@ -22,7 +22,6 @@ from tongchuan_tui.api import signing
 from tongchuan_tui.emulator.testing import OffsetClock, running_emulator
 from tongchuan_tui.emulator.variants import WireVariant
 
-REPO = Path(__file__).resolve().parents[2]
 CUES = [{"start_ms": 0, "end_ms": 400, "source": "好。", "target": "Good."}]
 PACKET = b"\x00\x00" * 3200
 
@@ -233,8 +232,8 @@ def _emulator_process(args: list[str], home: Path) -> subprocess.Popen[str]:
 async def test_the_command_serves_with_the_clients_credentials_and_stops_on_sigterm(
     http: Any, isolated_home: Path
 ) -> None:
-    cues = REPO / "config" / "cues" / "zh-en-short.json"
-    proc = _emulator_process(["--port", "0", "--cues", str(cues), "--error-at-seq", "1"], isolated_home)
+    # A bundled cue script by name, as a pipx user would pass it.
+    proc = _emulator_process(["--port", "0", "--cues", "zh-en-short", "--error-at-seq", "1"], isolated_home)
     try:
         assert proc.stdout is not None
         url = (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 20)).strip()

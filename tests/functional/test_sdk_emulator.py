@@ -10,7 +10,6 @@ import base64
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,8 +27,9 @@ from tests.functional.emulator_helpers import (
 
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import EmulatorHandle, OffsetClock, run_emulator_in_thread
+from tongchuan_tui.resources import cue_scripts
 
-CUE_FILE = Path(__file__).resolve().parents[2] / "config" / "cues" / "zh-en-short.json"
+CUE_FILE = cue_scripts()["zh-en-short"]
 CUES = json.loads(CUE_FILE.read_text(encoding="utf-8"))
 PACKET_MS = 200
 PACKET_BYTES = 6400

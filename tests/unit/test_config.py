@@ -25,8 +25,9 @@ from tongchuan_tui.config import (
     setting_docs,
     settings_for_display,
 )
+from tongchuan_tui.resources import EXAMPLE_CONFIG
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "tongchuan-tui.example.toml"
+EXAMPLE = EXAMPLE_CONFIG
 
 
 def write(path: Path, text: str, mode: int = 0o600) -> Path:

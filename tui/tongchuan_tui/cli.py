@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -23,18 +24,80 @@ EPILOG = (
 )
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     """Print one line to stderr and exit with `code`."""
     click.echo(f"tongchuan-tui: {message}", err=True)
     sys.exit(code)
 
 
+def version_text() -> str:
+    """The package's version and those it speaks or runs on: the service API, Textual, PyAV (and PyAudio)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from tongchuan_tui.api.models import API_VERSION
+
+    def installed(distribution: str, missing: str = "not installed") -> str:
+        # From the installed metadata: importing Textual or PyAV just to print a version would be slow.
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            return missing
+
+    return "\n".join(
+        (
+            f"tongchuan-tui {__version__}",
+            f"tsi API {API_VERSION}",
+            f"Textual {installed('textual')}",
+            f"PyAV {installed('av')}",
+            f"PyAudio {installed('pyaudio', 'not installed (the mic extra)')}",
+            f"Python {platform.python_version()}",
+        )
+    )
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit()
+
+
+class _Main(click.Group):
+    """The command group, turning an unexpected exception into one line that says where the details are."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            from tongchuan_tui.config import log_file
+            from tongchuan_tui.logs import setup_logging
+
+            if not logging.getLogger().handlers:
+                setup_logging()  # failed before logging was set up: the traceback still goes to the file
+            logging.getLogger("tongchuan_tui").error("unexpected error", exc_info=exc)
+            what = type(exc).__name__
+            fail(
+                f"unexpected error ({what}); the details are in the log file {log_file()}",
+                exitcodes.UNEXPECTED,
+            )
+
+
 @click.group(
+    cls=_Main,
     invoke_without_command=True,
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
-@click.version_option(__version__, prog_name="tongchuan-tui")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, and those of the service API, Textual and PyAV, and exit.",
+)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file (TOML).")
 @click.option("--profile", help="Profile in ~/.tencentcloud/credentials (default: default).")
 @click.option(
@@ -162,6 +225,7 @@ def _register() -> None:
     """Attach the subcommands (each in its own module)."""
     from tongchuan_tui.commands.config import config_command
     from tongchuan_tui.commands.devices import devices_command
+    from tongchuan_tui.commands.doctor import doctor_command
     from tongchuan_tui.commands.emulator import emulator_command
     from tongchuan_tui.commands.export import export_command
     from tongchuan_tui.commands.replay import replay_command
@@ -170,6 +234,7 @@ def _register() -> None:
     for command in (
         config_command,
         devices_command,
+        doctor_command,
         emulator_command,
         export_command,
         replay_command,

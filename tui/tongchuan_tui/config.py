@@ -38,7 +38,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting with its default; config/tongchuan-tui.example.toml documents each one."""
+    """Every setting with its default; the bundled example config (`config --example`) documents each."""
 
     input: str = "mic"
     """Audio input: "mic" (default device), "mic:N" or "mic:NAME", a file, a URL, or "-" (PCM on stdin)."""

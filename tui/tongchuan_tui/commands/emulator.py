@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -33,7 +32,7 @@ log = logging.getLogger("tongchuan_tui.emulator")
 
 EPILOG = """\b
 Examples:
-  tongchuan-tui emulator --port 0 --cues config/cues/zh-en-short.json
+  tongchuan-tui emulator --port 0 --cues zh-en-short
   tongchuan-tui emulator --latency-ms 150 --jitter-ms 50 --error-at-seq 5,9 --reset-at-seq 12
   tongchuan-tui emulator --se-id opaque --sync-list changed --time-unit s --clock-offset-s -400
   tongchuan-tui emulator --vary 7 --refuse-seq 0:4:RequestLimitExceeded --refuse-seq 9:3:ServiceUnavailable
@@ -129,7 +128,10 @@ def wire_variant(opts: dict[str, Any]) -> WireVariant:
     "--port", type=click.IntRange(0, 65535), default=0, help="Port; 0 picks a free one.  [default: 0]"
 )
 @click.option(
-    "--cues", "cues_path", type=click.Path(path_type=Path, dir_okay=False), help="Cue script (JSON)."
+    "--cues",
+    "cues_path",
+    metavar="NAME|PATH",
+    help="Cue script: a bundled one by name (demo, zh-en-short, en-zh-short) or a JSON file.",
 )
 @click.option("--loop-cues", is_flag=True, help="Repeat the cue script when it runs out.")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every request (ms).")
@@ -208,8 +210,18 @@ def emulator_command(ctx: click.Context, /, **opts: Any) -> None:
     credentials = _credentials(ctx)
     cues: CueScript | None = None
     if opts["cues_path"] is not None:
+        from tongchuan_tui.resources import cue_scripts, find_cue_script
+
+        path = find_cue_script(opts["cues_path"])
+        if path is None:
+            _fail(
+                f"--cues {opts['cues_path']}: no such file and no bundled cue script of that name "
+                f"(bundled: {', '.join(cue_scripts())})",
+                exitcodes.USAGE,
+            )
+            raise AssertionError  # unreachable: _fail exits
         try:
-            cues = CueScript.load(opts["cues_path"])
+            cues = CueScript.load(path)
         except CueError as exc:
             _fail(str(exc), exitcodes.USAGE)
     try:
