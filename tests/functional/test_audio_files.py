@@ -119,7 +119,21 @@ async def test_stdin_through_a_real_pipe_keeps_every_sample(tmp_path: Path) -> N
 
     assert isinstance(source, StdinSource)
     assert source.description == "stdin"
-    assert source.live is False
+    assert source.live is True  # a pipe brings audio as it is spoken, like `arecord … |`
+    assert got == pcm
+
+
+@pytest.mark.parametrize(("live", "expected"), [(None, False), (True, True)])
+async def test_stdin_from_a_regular_file_is_not_live_unless_told(
+    tmp_path: Path, live: bool | None, expected: bool
+) -> None:
+    raw = tmp_path / "talk.raw"
+    pcm = noise_pcm(0.5, seed=4)
+    raw.write_bytes(pcm)
+    with raw.open("rb") as stream:
+        source = open_source("-", stdin=stream, stdin_live=live)
+        got = await read_all(source)
+    assert source.live is expected
     assert got == pcm
 
 
@@ -395,9 +409,9 @@ async def test_stop_ends_a_pending_frames_iteration() -> None:
             consumer = asyncio.create_task(consume())
             await source.stop()
             assert await asyncio.wait_for(consumer, 5) == 0
-            # The worker is still blocked in read(): only the writer can release it (as with real stdin).
-            os.close(write_fd)
-            write_fd = -1
+            # The worker was not left blocked in a read of the idle pipe (it would hold stdin at exit).
+            assert source._thread is not None
+            assert not source._thread.is_alive()
     finally:
         if write_fd >= 0:
             os.close(write_fd)

@@ -15,6 +15,9 @@ SERVICE_UNREACHABLE = 6
 """The service could not be reached or recovered within the retry budget."""
 JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
+OUTPUT_LOST = 8
+"""The session ran, but some of its output could not be written (stdout, the journal, the audio recording);
+what was lost is summed up on stderr."""
 INTERRUPTED = 130
 """Ended by SIGINT (Ctrl-C), after the last results were collected."""
 TERMINATED = 143
@@ -29,6 +32,7 @@ DESCRIPTIONS = {
     SERVICE_REJECTED: "the service rejected the session (authentication or parameters)",
     SERVICE_UNREACHABLE: "the service could not be reached",
     JOURNAL_ERROR: "a journal could not be read",
+    OUTPUT_LOST: "output was lost: stdout, the journal or the recording could not be written",
     INTERRUPTED: "interrupted (SIGINT)",
     TERMINATED: "terminated (SIGTERM)",
 }

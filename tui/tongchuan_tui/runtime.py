@@ -51,7 +51,9 @@ class RunPlan:
     @property
     def input_description(self) -> str:
         """The input as headers and journals name it."""
-        return "demo recording" if self.demo else self.settings.input
+        from tongchuan_tui.audio.factory import redact_input
+
+        return "demo recording" if self.demo else redact_input(self.settings.input)
 
     @property
     def endpoint_host(self) -> str:
@@ -98,6 +100,8 @@ class ManagedSession:
         self._paused = False
         self._marks: list[str] = []
         self.journal_path = plan.journal_path
+        self.outputs: list[Any] = []
+        """The journal writer and audio recorder once built, for the end-of-run account of lost output."""
 
     # -- SessionLike -------------------------------------------------------------------------------------
 
@@ -219,7 +223,12 @@ class ManagedSession:
 
         add_secrets(credentials.secret_id, credentials.secret_key, credentials.token)
 
-        source: AudioSource = open_source(plan.input_spec, loop=plan.loop_input)
+        source: AudioSource = open_source(
+            plan.input_spec,
+            loop=plan.loop_input,
+            stdin_live=settings.stdin_live,
+            url_give_up_s=settings.url_give_up_s,
+        )
         client = await stack.enter_async_context(
             TsiClient(
                 credentials,
@@ -235,6 +244,7 @@ class ManagedSession:
             writer = JournalWriter(plan.journal_path, on_error=self._journal_failed)
             stack.callback(writer.close)
             sinks.append(writer)
+            self.outputs.append(writer)
         audio_tap = None
         if plan.record_audio is not None:
             from tongchuan_tui.journal.recorder import AudioRecorder
@@ -242,6 +252,7 @@ class ManagedSession:
             recorder = AudioRecorder(plan.record_audio, on_error=self._recording_failed)
             stack.callback(recorder.close)
             audio_tap = recorder
+            self.outputs.append(recorder)
         options = SessionOptions(
             source=settings.source,
             target=settings.target,

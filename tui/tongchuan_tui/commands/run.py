@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -59,7 +61,8 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         loop_input=demo and not headless,
         journal_path=journal_path,
         record_audio=options.get("record_audio"),
-        on_journal_error=lambda message: _stderr(f"journal: {message}"),
+        # Journal and recording trouble reaches stderr once, as the WarningRaised the session emits for it.
+        on_journal_error=None,
     )
 
 
@@ -70,9 +73,17 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
         return exitcodes.USAGE
+    problem = terminal_problem(headless)
+    if problem is not None:
+        _stderr(problem)
+        return exitcodes.USAGE
     plan = make_plan(settings, options, headless=headless)
     if isinstance(plan, int):
         return plan
+    problem = output_paths_problem(plan, from_flag=options.get("log_path") is not None)
+    if problem is not None:
+        _stderr(problem)
+        return exitcodes.USAGE
     if not headless and not plan.demo:
         problem = preflight_input(settings.input)
         if problem is not None:
@@ -81,6 +92,27 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
     if headless:
         return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
     return run_ui(plan)
+
+
+def terminal_problem(headless: bool) -> str | None:
+    """Why the full-screen UI cannot run here (no terminal to draw on or read keys from), if it cannot.
+
+    The UI reads keys from stdin and draws on stderr; under cron, systemd, `ssh host cmd` or a pipe it would
+    write escape codes into a log and wait for keys that never come.
+    """
+    if headless:
+        return None
+    for name, stream in (("stdin", sys.__stdin__), ("stderr", sys.__stderr__)):
+        try:
+            is_tty = stream is not None and os.isatty(stream.fileno())
+        except (OSError, ValueError):
+            is_tty = False
+        if not is_tty:
+            return (
+                f"no terminal for the UI ({name} is not a terminal): add --plain or --jsonl to run "
+                "headless, or run it in a terminal (ssh -t)"
+            )
+    return None
 
 
 def preflight_input(spec: str) -> str | None:
@@ -112,11 +144,23 @@ def preflight_input(spec: str) -> str | None:
 
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     """Interpret with the plain or JSONL sink on stdout until the input ends or a signal arrives."""
-    from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
+    from tongchuan_tui.pipeline.sinks import JsonlSink, LineWriter, PlainSink
 
     session = ManagedSession(plan)
-    session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
-    session.add_sink(_stderr_reporter)
+    sys.stdout.flush()
+    stdout = LineWriter(sys.stdout.fileno())
+    printer = JsonlSink(stdout) if jsonl else PlainSink(stdout)
+    session.add_sink(printer)
+    session.add_sink(StderrReporter())
+    try:
+        code = await _run_with_signals(session)
+    finally:
+        await asyncio.to_thread(stdout.close)
+    return account_for_output(code, session, printer)
+
+
+async def _run_with_signals(session: ManagedSession) -> int:
+    """Run `session`; the first SIGINT/SIGTERM ends it gracefully, a second one forces the end."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals_seen: list[int] = []
@@ -141,18 +185,128 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
             loop.remove_signal_handler(signum)
 
 
-def _stderr_reporter(event: object) -> None:
-    """Diagnostics of a headless run, one line each on stderr."""
-    from tongchuan_tui.pipeline.events import RequestFailed, RequestRetried, SessionEnded, WarningRaised
+class StderrReporter:
+    """Diagnostics of a headless run, one line each on stderr, each said once.
 
-    if isinstance(event, RequestRetried):
-        _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
-    elif isinstance(event, RequestFailed):
-        _stderr(f"{event.action} failed: {event.code}: {event.message}")
-    elif isinstance(event, WarningRaised):
-        _stderr(f"warning: {event.message}")
-    elif isinstance(event, SessionEnded) and event.exit_code not in (0, 130, 143) and event.message:
-        _stderr(event.message)
+    A final RequestFailed is not printed: the SessionEnded that follows says the same as the reason for the
+    exit code. A service session the engine failed (FailedOperation) is replaced by a new one; if the run
+    then ends well, the last line says it recovered. Lag past 10 s, 20 s, 40 s… behind live is reported.
+    """
+
+    LAG_FIRST_MS = 10_000
+
+    def __init__(self) -> None:
+        self.replaced = 0
+        self._replaced_codes: list[str] = []
+        self._lag_warn_at = self.LAG_FIRST_MS
+
+    def __call__(self, event: object) -> None:
+        from tongchuan_tui.pipeline.events import (
+            RequestFailed,
+            RequestRetried,
+            SessionEnded,
+            StatsUpdated,
+            WarningRaised,
+        )
+
+        if isinstance(event, RequestRetried):
+            _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
+        elif isinstance(event, RequestFailed) and not event.final:
+            self.replaced += 1
+            if event.code not in self._replaced_codes:
+                self._replaced_codes.append(event.code)
+            _stderr(
+                f"{event.action} failed: {event.code}: {event.message}; "
+                "going on in a new service session from the audio not yet answered"
+            )
+        elif isinstance(event, WarningRaised):
+            _stderr(f"warning: {event.message}")
+        elif isinstance(event, StatsUpdated):
+            self._lag(event.stats.behind_live_ms)
+        elif isinstance(event, SessionEnded):
+            if event.exit_code not in (0, 130, 143) and event.message:
+                _stderr(event.message)
+            elif self.replaced:
+                noun = "service session" if self.replaced == 1 else "service sessions"
+                _stderr(
+                    f"recovered: {self.replaced} {noun} failed ({', '.join(self._replaced_codes)}) "
+                    "and the interpretation went on in new ones"
+                )
+
+    def _lag(self, behind_ms: int) -> None:
+        if behind_ms >= self._lag_warn_at:
+            _stderr(f"warning: {behind_ms / 1000:.0f} s behind live: the service is answering slowly")
+            while self._lag_warn_at <= behind_ms:
+                self._lag_warn_at *= 2
+        elif behind_ms < self.LAG_FIRST_MS // 2:
+            self._lag_warn_at = self.LAG_FIRST_MS
+
+
+def output_paths_problem(plan: RunPlan, *, from_flag: bool) -> str | None:
+    """Before anything starts: the one-line reason the journal or the audio recording cannot be written."""
+    if plan.journal_path is not None:
+        if from_flag:
+            what, fix = "--log", "give another path, or --no-log"
+        else:
+            what, fix = "journal_dir", "set journal_dir to a folder you can write, or give --no-log"
+        problem = writable_problem(plan.journal_path, what, fix)
+        if problem is not None:
+            return problem
+    if plan.record_audio is not None:
+        return writable_problem(plan.record_audio.expanduser(), "--record-audio", "give another path")
+    return None
+
+
+def writable_problem(path: Path, what: str, fix: str) -> str | None:
+    """Why a file cannot be created (or appended to) at `path`, naming `what` gave it; None if it can.
+
+    Tried for real (the folder made, the file opened for appending and removed again if it was new), as
+    permissions alone do not tell (root, read-only mounts, /proc).
+    """
+    if path.is_dir():
+        return f"{what}: {path} is a folder, not a file; give a file name, {fix}"
+    folder = path.parent
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"{what}: {blocker} is a file, not a folder; {fix}"
+    existed = path.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        return f"{what}: {path} cannot be written ({exc.strerror or exc}); {fix}"
+    if not existed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return None
+
+
+def account_for_output(code: int, session: ManagedSession, printer: Any = None) -> int:
+    """Say on stderr what output was lost (stdout, journal, recording); the exit code that tells the truth.
+
+    A run that otherwise ended well (0, 130, 143) but lost output exits OUTPUT_LOST; a failure keeps its code.
+    """
+    lost: list[str] = []
+    if printer is not None and printer.lost_items:
+        lost.append(
+            f"stdout: {printer.lost_items} {printer.unit}(s) could not be written ({printer.lost_reason()})"
+        )
+    for output in session.outputs:
+        lines_lost = getattr(output, "lines_lost", 0)
+        if lines_lost:
+            written = getattr(output, "lines_written", 0)
+            state = "was never written" if not written else f"is missing {lines_lost} line(s)"
+            lost.append(f"journal {output.path} {state} ({lines_lost} of {lines_lost + written} lines lost)")
+        if getattr(output, "failed", False):
+            seconds = output.bytes_written / 32_000
+            lost.append(f"audio recording {output.path} stopped after {seconds:.1f} s; the rest is not in it")
+    if not lost:
+        return code
+    _stderr("lost output: " + "; ".join(lost))
+    if code in (exitcodes.OK, exitcodes.INTERRUPTED, exitcodes.TERMINATED):
+        return exitcodes.OUTPUT_LOST
+    return code
 
 
 def run_ui(plan: RunPlan) -> int:
@@ -188,7 +342,7 @@ def run_ui(plan: RunPlan) -> int:
     app.run()
     # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
     code = app.return_code
-    return exitcodes.UNEXPECTED if code is None else code
+    return account_for_output(exitcodes.UNEXPECTED if code is None else code, session)
 
 
 def _exporter(journal_path: Path) -> Any:
