@@ -412,14 +412,18 @@ class Scheduler:
         give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or failing_for > UNREACHABLE_AFTER_S
         if give_up:
             self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
-            raise _Ended(
-                Outcome(
-                    "failed",
-                    exitcodes.SERVICE_UNREACHABLE,
-                    f"service unreachable: {error.code}: {error.message}",
-                )
-            )
+            raise _Ended(Outcome("failed", exitcodes.SERVICE_UNREACHABLE, _giving_up_message(error)))
         self._next_reason = "rollover"
+
+
+def _giving_up_message(error: TsiError) -> str:
+    """Why the session gave up, as the user should read it: a refusal for rate is not unreachability."""
+    if isinstance(error, ApiError) and error.code.startswith("RequestLimitExceeded"):
+        return (
+            f"the service kept refusing requests over the account's rate limit ({error.code}: "
+            f"{error.message}); other sessions on this account share the limit: run fewer at once"
+        )
+    return f"service unreachable: {error.code}: {error.message}"
 
 
 def _exit_code(reason: str) -> int:
