@@ -1,6 +1,6 @@
 """Inputs as a user meets them, through the real command line against the emulator: signals while stdin is
 idle, stdin closed, piped audio being live, no terminal for the UI, and URLs that drop or serve no audio
-(served by a real aiohttp server on 127.0.0.1)."""
+(served by a real aiohttp server on 127.0.0.1, the `serve` fixture)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from tests.functional.audio_helpers import noise_pcm, write_wav
+from tests.functional.audio_helpers import Handler, dropping_after, noise_pcm, wav_bytes, write_wav
 from tests.functional.test_cli_errors import CREDS, one_line, run_cli
 from tests.functional.test_cli_live import cli_env, wait_for
 
@@ -189,27 +190,6 @@ def test_no_terminal_and_no_headless_flag_is_refused(isolated_home: Path, tmp_pa
 
 # --- item 5: URLs that drop or are not audio ---
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """Serve one handler at /stream on 127.0.0.1; returns its URL."""
-    runners: list[web.AppRunner] = []
-
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_get("/stream", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}/stream?key=SECRET"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
 
 async def run_cli_async(
     *args: str, home: Path, handle: EmulatorHandle, env: dict[str, str], timeout_s: float
@@ -232,28 +212,13 @@ async def run_cli_async(
     return process.returncode, out.decode(), err.decode()
 
 
-def dropping_after(body: bytes, drop_after: int, connections: list[float]) -> Handler:
-    """A finite resource that drops after `drop_after` bytes on every connection."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        connections.append(time.monotonic())
-        response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(len(body))})
-        await response.prepare(request)
-        await response.write(body[:drop_after])
-        assert request.transport is not None
-        request.transport.abort()
-        return response
-
-    return handler
-
-
 @pytest.mark.realtime
 async def test_url_that_keeps_dropping_backs_off_says_so_and_gives_up(
     isolated_home: Path, emulator: EmulatorHandle, serve: Callable[[Handler], Awaitable[str]]
 ) -> None:
     pcm = noise_pcm(3.0, seed=9)
     connections: list[float] = []
-    url = await serve(dropping_after(write_wav_bytes(pcm), 44 + 32_000, connections))
+    url = await serve(dropping_after(wav_bytes(pcm), 44 + 32_000, connections))
 
     code, out, err = await run_cli_async(
         *("--input", url, "--jsonl", "--no-log"),
@@ -284,7 +249,7 @@ async def test_url_serving_random_bytes_says_it_is_not_audio_and_gives_up(
         response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        with_seed = __import__("random").Random(5)
+        with_seed = random.Random(5)
         for _ in range(600):  # a minute of it at most
             await response.write(with_seed.randbytes(3200))
             await asyncio.sleep(0.1)
@@ -302,17 +267,3 @@ async def test_url_serving_random_bytes_says_it_is_not_audio_and_gives_up(
     assert code == exitcodes.BAD_INPUT, err
     assert "no decodable audio" in err
     assert "Traceback" not in err
-
-
-def write_wav_bytes(pcm: bytes) -> bytes:
-    """`pcm` as the bytes of a WAV file."""
-    import io
-    import wave
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(pcm)
-    return buffer.getvalue()
