@@ -1,6 +1,7 @@
 """Outputs and messages as a user meets them, through the real command line against the emulator: lost output
-(a full disk is /dev/full) exits 8 with a summary, every output path is tried at start, each message is said
-once and says what happened (a rollover that recovered, a failed session in `sessions`, one time format)."""
+(a full disk is /dev/full) exits OUTPUT_LOST (9) with a summary, every output path is tried at start, each
+message is said once and says what happened (a recovered rollover, a failed session in `sessions`, one time
+format)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def last_line(stderr: str) -> str:
 # --- item 7: exit codes that tell the truth ---
 
 
-def test_stdout_on_a_full_disk_exits_8_saying_what_was_lost(
+def test_stdout_on_a_full_disk_exits_output_lost_saying_what_was_lost(
     isolated_home: Path, talk: Path, emulator: EmulatorHandle
 ) -> None:
     with open("/dev/full", "w") as full:
@@ -84,7 +85,7 @@ def test_stdout_on_a_full_disk_exits_8_saying_what_was_lost(
     assert "Exception ignored" not in done.stderr
 
 
-def test_a_journal_that_cannot_be_written_exits_8_and_is_said_once(
+def test_a_journal_that_cannot_be_written_exits_output_lost_and_is_said_once(
     isolated_home: Path, talk: Path, emulator: EmulatorHandle
 ) -> None:
     done = run("--input", str(talk), "--plain", "--log", "/dev/full", home=isolated_home, handle=emulator)
@@ -94,7 +95,7 @@ def test_a_journal_that_cannot_be_written_exits_8_and_is_said_once(
     assert sum("cannot be written" in line for line in done.stderr.splitlines()) == 1
 
 
-def test_a_recording_that_fails_midway_exits_8(
+def test_a_recording_that_fails_midway_exits_output_lost(
     isolated_home: Path, tmp_path: Path, talk: Path, emulator: EmulatorHandle
 ) -> None:
     recording = tmp_path / "sent.wav"

@@ -69,6 +69,12 @@ def fail(message: str, code: int) -> None:
     help="UI layout at start.",
 )
 @click.option("--final-only", is_flag=True, default=None, help="UI: show translations only once final.")
+@click.option("--serve", metavar="[HOST:]PORT", help="Serve a caption page, event feed (loopback default).")
+@click.option("--serve-token", metavar="TOKEN", help="Token the live server requires (else generated).")
+@click.option("--live-srt", type=click.Path(path_type=Path), help="Keep an SRT file of the sentences, live.")
+@click.option("--live-vtt", type=click.Path(path_type=Path), help="Keep a WebVTT file of them, live.")
+@click.option("--live-text", type=click.Path(path_type=Path), help="Keep the last lines in a text file.")
+@click.option("--live-text-lines", type=int, metavar="N", help="Lines kept in --live-text (default 2).")
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
@@ -95,6 +101,12 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "layout": "layout",
         "final_only": "final_only",
         "stdin_live": "stdin_live",
+        "serve": "serve",
+        "serve_token": "serve_token",
+        "live_srt": "live_srt",
+        "live_vtt": "live_vtt",
+        "live_text": "live_text",
+        "live_text_lines": "live_text_lines",
     }
     flags = {key: options[opt] for opt, key in flag_names.items() if options.get(opt) is not None}
     if options["no_log"]:

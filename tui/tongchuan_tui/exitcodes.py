@@ -15,7 +15,7 @@ SERVICE_UNREACHABLE = 6
 """The service could not be reached or recovered within the retry budget."""
 JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
-OUTPUT_LOST = 8
+OUTPUT_LOST = 9
 """The session ran, but some of its output could not be written (stdout, the journal, the audio recording);
 what was lost is summed up on stderr."""
 INTERRUPTED = 130

@@ -10,7 +10,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class RunPlan:
     journal_path: Path | None = None
     record_audio: Path | None = None
     on_journal_error: Callable[[str], None] | None = None
+    sinks: list[Sink] = field(default_factory=list)
+    """More subscribers from the start (the live outputs), after the journal."""
 
     @property
     def input_spec(self) -> str:
@@ -94,7 +96,7 @@ class ManagedSession:
 
     def __init__(self, plan: RunPlan) -> None:
         self.plan = plan
-        self._sinks: list[Sink] = []
+        self._sinks: list[Sink] = list(plan.sinks)
         self._session: Any = None
         self._stop_reason: str | None = None
         self._paused = False

@@ -73,5 +73,7 @@ class Services:
     """Switch the live session to the device `mic:<index>`; raises AudioInputError."""
     export: Callable[[str, Path | None], Path] | None = None
     """Export the running session's journal in a format (srt, vtt, txt, md, json); returns the file."""
+    live_status: Callable[[], str] | None = None
+    """The live server's line for the UI (address, token, clients connected); None when not serving."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Run in order when the front end has finished (client session, in-process emulator...)."""

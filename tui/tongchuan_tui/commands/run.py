@@ -89,9 +89,38 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
         if problem is not None:
             _stderr(problem)
             return exitcodes.BAD_INPUT
-    if headless:
-        return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
-    return run_ui(plan)
+    outputs = start_live_outputs(plan, headless=headless)
+    if isinstance(outputs, int):
+        return outputs
+    try:
+        if headless:
+            return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
+        return run_ui(plan, live_status=outputs.status_line if outputs and outputs.server else None)
+    finally:
+        if outputs is not None:
+            outputs.close()
+
+
+def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
+    """The hook for `--serve` and `--live-*` (outputs/): start them and add their sink to the plan.
+
+    Returns the started `LiveOutputs` (or None when none is asked for), or an exit code (already said).
+    """
+    from tongchuan_tui.outputs import OutputsError
+    from tongchuan_tui.outputs.live import open_live_outputs
+
+    # While the UI runs the terminal is Textual's: a live file failing mid-session goes to the log file.
+    warn = _stderr if headless else lambda message: log.warning("%s", message)
+    try:
+        outputs = open_live_outputs(plan.settings, on_warning=warn)
+    except OutputsError as exc:
+        _stderr(str(exc))
+        return exitcodes.USAGE
+    if outputs is not None:
+        plan.sinks.append(outputs.sink)
+        if outputs.share_url is not None:
+            _stderr(f"serving the caption page at {outputs.share_url}")
+    return outputs
 
 
 def terminal_problem(headless: bool) -> str | None:
@@ -309,8 +338,8 @@ def account_for_output(code: int, session: ManagedSession, printer: Any = None) 
     return code
 
 
-def run_ui(plan: RunPlan) -> int:
-    """Interpret in the Textual UI."""
+def run_ui(plan: RunPlan, live_status: Any = None) -> int:
+    """Interpret in the Textual UI (`live_status`: the live server's line for it, if serving)."""
     from tongchuan_tui.services import Services
     from tongchuan_tui.ui.app import make_app
 
@@ -326,6 +355,7 @@ def run_ui(plan: RunPlan) -> int:
         source_lang=plan.settings.source,
         target_lang=plan.settings.target,
         journal_path=plan.journal_path,
+        live_status=live_status,
     )
     if plan.settings.input.startswith("mic") and not plan.demo:
         from tongchuan_tui.audio.devices import list_devices

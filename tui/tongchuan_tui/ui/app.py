@@ -210,6 +210,7 @@ class InterpreterApp(SessionControl):
             final_only=self.final_only,
             sentences=len(self.model.transcript),
             marks=self.model.marks,
+            serving=self.services.live_status() if self.services.live_status is not None else "",
         )
 
     # -- layout ------------------------------------------------------------------------------------------
