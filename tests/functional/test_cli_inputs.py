@@ -145,11 +145,10 @@ def test_piped_stdin_is_live_when_the_service_is_slow(isolated_home: Path, emula
             process.kill()
     assert process.returncode == 0, err
     events = jsonl_events(out)
-    # Live: what the slow service could not take in time was dropped, so it stayed about a backlog behind.
-    dropped = [e for e in events if e["type"] == "AudioDropped"]
-    assert dropped, "piped audio was treated as a file: nothing dropped, falling behind without limit"
-    lags = [e["stats"]["behind_live_ms"] for e in events if e["type"] == "StatsUpdated"]  # type: ignore[index]
-    assert max(lags) <= 2_500
+    # Live: what the slow service could not take in time was dropped (past the 1 s bound), as a microphone's
+    # would be, instead of the reader holding up the recorder and the session falling behind without limit.
+    dropped_ms = sum(int(e["duration_ms"]) for e in events if e["type"] == "AudioDropped")  # type: ignore[call-overload]
+    assert dropped_ms >= 1_000, "piped audio was treated as a file: nothing dropped"
 
 
 @pytest.mark.realtime

@@ -115,17 +115,25 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         loaded = load_settings(config_path=options["config_path"], flags=flags)
     except ConfigError as exc:
         fail(str(exc), exitcodes.USAGE)
-    from tongchuan_tui.logs import setup_logging
+    from tongchuan_tui.logs import SecretFilter, setup_logging
 
-    setup_logging(level=loaded.settings.log_level)
+    # The log's masking filter, handed to whatever learns a secret (no process-wide one).
+    secret_filter = SecretFilter()
+    setup_logging(level=loaded.settings.log_level, secret_filter=secret_filter)
     for warning in loaded.warnings:
         logging.getLogger(__name__).warning("%s", warning)
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
-    ctx.obj = {"settings": loaded.settings, "config_path": loaded.path, "loaded": loaded, "options": options}
+    ctx.obj = {
+        "settings": loaded.settings,
+        "config_path": loaded.path,
+        "loaded": loaded,
+        "options": options,
+        "secret_filter": secret_filter,
+    }
     if ctx.invoked_subcommand is None:
         from tongchuan_tui.commands.run import run_command
 
-        sys.exit(run_command(loaded.settings, options))
+        sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
 
 
 def contradicting_options(options: dict[str, Any]) -> str | None:

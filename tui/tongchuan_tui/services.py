@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tongchuan_tui.pipeline.events import Event
+# Defined in the layers they belong to; re-exported here, where front ends have always found them.
+from tongchuan_tui.audio.devices import DeviceInfo
+from tongchuan_tui.pipeline.events import Sink
 
-Sink = Callable[[Event], None]
-"""Anything that takes events. Called on the event loop's thread; must not block."""
+__all__ = ["DeviceInfo", "Services", "SessionLike", "Sink"]
 
 
 class SessionLike(Protocol):
     """A live session, or a replay of a journal: an event stream plus the commands a user may give."""
 
     def add_sink(self, sink: Sink) -> None:
-        """Receive every event from now on."""
+        """Receive every event from now on (maybe on another thread: the sink must not block)."""
         ...
 
     async def run(self) -> int:
@@ -42,17 +43,6 @@ class SessionLike(Protocol):
     def mark(self, label: str = "") -> None:
         """Mark the current moment in the journal."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """A capture device as PortAudio lists it."""
-
-    index: int
-    name: str
-    channels: int
-    default_rate: float
-    is_default: bool = False
 
 
 @dataclass

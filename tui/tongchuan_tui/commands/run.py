@@ -16,17 +16,36 @@ import click
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
-from tongchuan_tui.runtime import ManagedSession, RunPlan, plan_journal_path, with_demo_defaults
+from tongchuan_tui.logs import SecretFilter
+from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, with_demo_defaults
 
 log = logging.getLogger(__name__)
+
+_SIGNAL_REASONS: dict[int, str] = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hangup",
+}
+"""The signals that end a headless session gracefully (SIGHUP: the SSH connection dropped), and why."""
+FORCED_END_S = 3.0
+"""After a forced quit, how long the session may still take to send its final packet and close its journal."""
 
 
 def _stderr(message: str) -> None:
     click.echo(f"tongchuan-tui: {message}", err=True)
 
 
-def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) -> RunPlan | int:
-    """Decide everything that can be decided before the loop starts; an int is an exit code (already said)."""
+def make_plan(
+    settings: Settings,
+    options: dict[str, Any],
+    *,
+    headless: bool,
+    secret_filter: SecretFilter | None = None,
+) -> RunPlan | int:
+    """Decide everything that can be decided before the loop starts; an int is an exit code (already said).
+
+    Secrets are added to `secret_filter` (the log's) as soon as they are known.
+    """
     from tongchuan_tui.api.client import parse_endpoint
     from tongchuan_tui.api.credentials import CredentialsError, resolve_credentials
 
@@ -49,6 +68,9 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         except CredentialsError as exc:
             _stderr(str(exc))
             return exitcodes.NO_CREDENTIALS
+        if secret_filter is not None:
+            for secret in (credentials.secret_id, credentials.secret_key, credentials.token):
+                secret_filter.add(secret)
         for warning in credentials.warnings:
             _stderr(f"warning: {warning}")
     log_path: Path | None = options.get("log_path")
@@ -63,10 +85,13 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         record_audio=options.get("record_audio"),
         # Journal and recording trouble reaches stderr once, as the WarningRaised the session emits for it.
         on_journal_error=None,
+        secret_filter=secret_filter,
     )
 
 
-def run_command(settings: Settings, options: dict[str, Any]) -> int:
+def run_command(
+    settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
+) -> int:
     """Run one interpreting session; returns the process exit code."""
     headless = bool(options.get("plain") or options.get("jsonl"))
     if settings.input.strip() == "-" and not headless and not options.get("demo"):
@@ -77,7 +102,7 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
     if problem is not None:
         _stderr(problem)
         return exitcodes.USAGE
-    plan = make_plan(settings, options, headless=headless)
+    plan = make_plan(settings, options, headless=headless, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
     problem = output_paths_problem(plan, from_flag=options.get("log_path") is not None)
@@ -172,24 +197,33 @@ def preflight_input(spec: str) -> str | None:
 
 
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
-    """Interpret with the plain or JSONL sink on stdout until the input ends or a signal arrives."""
-    from tongchuan_tui.pipeline.sinks import JsonlSink, LineWriter, PlainSink
+    """Interpret with the plain or JSONL printer on stdout until the input ends or a signal arrives.
 
-    session = ManagedSession(plan)
+    The session runs on its engine's thread; the printers are its subscribers, writing from their own
+    thread (a slow reader of stdout never holds up a packet); this loop only waits and handles signals.
+    What could not be written is accounted for at the end (`account_for_output`).
+    """
+    from tongchuan_tui.pipeline.offload import ThreadedSink
+    from tongchuan_tui.pipeline.sinks import FdWriter, JsonlSink, PlainSink
+
+    engine = session_engine(plan)
     sys.stdout.flush()
-    stdout = LineWriter(sys.stdout.fileno())
-    printer = JsonlSink(stdout) if jsonl else PlainSink(stdout)
-    session.add_sink(printer)
-    session.add_sink(StderrReporter())
+    stdout = FdWriter(sys.stdout.fileno())
+    lines = JsonlSink(stdout) if jsonl else PlainSink(stdout)
+    printer = ThreadedSink(lines, name="printer")
+    reporter = ThreadedSink(StderrReporter(), name="stderr-reporter")
+    engine.add_sink(printer)
+    engine.add_sink(reporter)
     try:
-        code = await _run_with_signals(session)
+        code = await _run_engine(engine)
     finally:
-        await asyncio.to_thread(stdout.close)
-    return account_for_output(code, session, printer)
+        printer.close()
+        reporter.close()
+    return account_for_output(code, engine.session, lines)
 
 
-async def _run_with_signals(session: ManagedSession) -> int:
-    """Run `session`; the first SIGINT/SIGTERM ends it gracefully, a second one forces the end."""
+async def _run_engine(engine: Any) -> int:
+    """Run the session engine; the first SIGINT/SIGTERM/SIGHUP ends it gracefully, a second one forces it."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals_seen: list[int] = []
@@ -198,19 +232,23 @@ async def _run_with_signals(session: ManagedSession) -> int:
         signals_seen.append(signum)
         if len(signals_seen) > 1 and task is not None:
             # A second signal: the user does not want to wait for the last results.
+            engine.stop("interrupted")  # a second stop: the session stops awaiting them
             task.cancel()
             return
-        session.stop("interrupted" if signum == signal.SIGINT else "terminated")
+        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await session.run()
+        code: int = await engine.run()
+        return code
     except asyncio.CancelledError:
+        # Bounded: the final IsEnd and the journal's closing line still get their chance.
+        await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
         return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
 
 
@@ -311,16 +349,14 @@ def writable_problem(path: Path, what: str, fix: str) -> str | None:
     return None
 
 
-def account_for_output(code: int, session: ManagedSession, printer: Any = None) -> int:
+def account_for_output(code: int, session: Any, printer: Any = None) -> int:
     """Say on stderr what output was lost (stdout, journal, recording); the exit code that tells the truth.
 
     A run that otherwise ended well (0, 130, 143) but lost output exits OUTPUT_LOST; a failure keeps its code.
     """
     lost: list[str] = []
-    if printer is not None and printer.lost_items:
-        lost.append(
-            f"stdout: {printer.lost_items} {printer.unit}(s) could not be written ({printer.lost_reason()})"
-        )
+    if printer is not None and printer.lost:
+        lost.append(f"stdout: {printer.lost} {printer.unit}(s) could not be written ({printer.error})")
     for output in session.outputs:
         lines_lost = getattr(output, "lines_lost", 0)
         if lines_lost:
@@ -339,16 +375,23 @@ def account_for_output(code: int, session: ManagedSession, printer: Any = None) 
 
 
 def run_ui(plan: RunPlan, live_status: Any = None) -> int:
-    """Interpret in the Textual UI (`live_status`: the live server's line for it, if serving)."""
+    """Interpret in the Textual UI; the session runs on its engine's thread, the UI is one subscriber.
+
+    `live_status` gives the live server's line for the status bar, if serving.
+
+    Whatever ends the UI (q, a crash in it, the terminal hanging up), the session is then ended gracefully
+    and waited for (bounded): the final IsEnd is sent and the journal closed before the process exits.
+    """
+    from tongchuan_tui.commands.hangup import HangupGuard
     from tongchuan_tui.services import Services
     from tongchuan_tui.ui.app import make_app
 
     # While the UI runs the terminal is Textual's: journal trouble reaches the user as a notification
     # (WarningRaised) and the log file, never as stray stderr text.
     plan.on_journal_error = lambda message: log.warning("journal: %s", message)
-    session = ManagedSession(plan)
+    engine = session_engine(plan)
     services = Services(
-        session=session,
+        session=engine,
         input_description=plan.input_description,
         endpoint_host=plan.endpoint_host,
         emulated=plan.emulated,
@@ -361,18 +404,17 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         from tongchuan_tui.audio.devices import list_devices
 
         services.list_devices = list_devices
-
-        async def switch(spec: str) -> None:
-            await session.switch_source(spec)
-
-        services.switch_device = switch
+        services.switch_device = engine.switch_source
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
     app = make_app(plan.settings, services)
-    app.run()
-    # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
-    code = app.return_code
-    return account_for_output(exitcodes.UNEXPECTED if code is None else code, session)
+    guard = HangupGuard(engine, app, end_timeout_s=plan.settings.end_timeout_s)
+    with guard:
+        app.run()
+        # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
+        code = app.return_code
+        code = guard.finish(exitcodes.UNEXPECTED if code is None else code)
+    return account_for_output(code, engine.session)
 
 
 def _exporter(journal_path: Path) -> Any:

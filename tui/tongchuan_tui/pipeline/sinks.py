@@ -1,18 +1,15 @@
 """Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line).
 
-Both write through `TextOut` (a text stream, or a `LineWriter` on a file descriptor); output that cannot be
+Both write through `TextOut` (a text stream, or an `FdWriter` on stdout's descriptor); output that cannot be
 written (a full disk, a closed pipe) is counted, never raised into the session, so the end of the run can
 say what was lost and exit with a code that says so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import sys
-import threading
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -63,17 +60,6 @@ class _Printer:
             return
         self.printed += 1
 
-    @property
-    def lost_items(self) -> int:
-        """Items lost, by this printer or by the LineWriter under it."""
-        return self.lost + (self._stream.lost if isinstance(self._stream, LineWriter) else 0)
-
-    def lost_reason(self) -> str | None:
-        """Why output was lost, if it was."""
-        if isinstance(self._stream, LineWriter) and self._stream.error is not None:
-            return self._stream.error
-        return self.error
-
 
 class PlainSink(_Printer):
     """Prints each sentence once, when it is final: its time, the source text, then the translation."""
@@ -118,74 +104,23 @@ class JsonlSink(_Printer):
         self._print(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
 
-class LineWriter:
-    """Text for a file descriptor (stdout), written by a thread of its own.
+class FdWriter:
+    """Text straight to a file descriptor (stdout) with `os.write`.
 
-    A sink must never block the session (a pipe whose reader is slow, a terminal on hold), and Python's
-    buffered `sys.stdout` would keep unwritable text to fail again at exit; so each `write` is queued and
-    written with `os.write`. What cannot be written (full disk, closed pipe), or is still queued when
-    `close` gives up waiting, is counted in `lost`, one per `write`.
+    Nothing is held in Python's buffered `sys.stdout`, so text that cannot be written (a full disk, a closed
+    pipe) fails here, once, where the printer counts it, and not again when the interpreter exits. (The
+    printers run on a thread of their own, `ThreadedSink`, so a blocking write holds up nothing else.)
     """
 
-    def __init__(self, fd: int, *, max_pending: int = 10_000) -> None:
+    def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._max_pending = max_pending
-        self._lock = threading.Lock()
-        self.written = 0
-        self.lost = 0
-        self.error: str | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="stdout writer", daemon=True)
-        self._thread.start()
 
     def write(self, text: str) -> int:
-        """Queue `text` (one item); never blocks or raises."""
-        if self._closed or self._queue.qsize() >= self._max_pending:
-            self._count_lost("output queue full: the reader of stdout is not keeping up")
-            return 0
-        self._queue.put(text)
+        """Write all of `text`; raises OSError when it cannot."""
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data) :]
         return len(text)
 
     def flush(self) -> None:
-        """Nothing to do: the writer thread writes as soon as it can."""
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Write what is queued (waiting at most `timeout_s`) and stop; what is left counts as lost."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join(timeout_s)
-        if self._thread.is_alive():
-            left = self._queue.qsize()
-            if left:
-                self._count_lost(f"stdout blocked for {timeout_s:g} s at exit", left)
-
-    def _count_lost(self, reason: str, count: int = 1) -> None:
-        with self._lock:
-            self.lost += count
-            if self.error is None:
-                self.error = reason
-
-    def _run(self) -> None:
-        while True:
-            text = self._queue.get()
-            if text is None:
-                return
-            data = text.encode("utf-8")
-            try:
-                while data:
-                    data = data[os.write(self._fd, data) :]
-            except OSError as exc:
-                self._count_lost(exc.strerror or str(exc))
-                continue
-            with self._lock:
-                self.written += 1
-
-
-def close_quietly(stream: object) -> None:
-    """Close a LineWriter (no-op for other streams)."""
-    if isinstance(stream, LineWriter):
-        with contextlib.suppress(Exception):
-            stream.close()
+        """Nothing to do: nothing is buffered."""
