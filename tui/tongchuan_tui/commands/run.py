@@ -203,6 +203,12 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     thread (a slow reader of stdout never holds up a packet); this loop only waits and handles signals.
     What could not be written is accounted for at the end (`account_for_output`).
     """
+    # Signals are caught from the first moment: until ours are in place, asyncio's own SIGINT handler would
+    # cancel the run, a forced quit of a session that has barely started (the engine is built below).
+    loop = asyncio.get_running_loop()
+    early: list[int] = []
+    for signum in _SIGNAL_REASONS:
+        loop.add_signal_handler(signum, early.append, signum)
     from tongchuan_tui.pipeline.offload import ThreadedSink
     from tongchuan_tui.pipeline.sinks import FdWriter, JsonlSink, PlainSink
 
@@ -215,18 +221,23 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     engine.add_sink(printer)
     engine.add_sink(reporter)
     try:
-        code = await _run_engine(engine)
+        code = await _run_engine(engine, early)
     finally:
         printer.close()
         reporter.close()
     return account_for_output(code, engine.session, lines)
 
 
-async def _run_engine(engine: Any) -> int:
-    """Run the session engine; the first SIGINT/SIGTERM/SIGHUP ends it gracefully, a second one forces it."""
+async def _run_engine(engine: Any, early: list[int]) -> int:
+    """Run the session engine; the first SIGINT/SIGTERM/SIGHUP ends it gracefully, a second one forces it.
+
+    `early`: signals that arrived while it was being built; the first of them ends it as soon as it runs.
+    """
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    signals_seen: list[int] = []
+    signals_seen: list[int] = list(early[:1])
+    if signals_seen:
+        engine.stop(_SIGNAL_REASONS.get(signals_seen[0], "terminated"))
 
     def on_signal(signum: int) -> None:
         signals_seen.append(signum)
@@ -246,7 +257,8 @@ async def _run_engine(engine: Any) -> int:
         # Bounded: the final IsEnd and the journal's closing line still get their chance.
         await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
-        return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
+        # No signal of ours seen: asyncio's own SIGINT handling cancelled the run.
+        return exitcodes.INTERRUPTED if signals_seen[:1] in ([], [signal.SIGINT]) else exitcodes.TERMINATED
     finally:
         for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
