@@ -79,8 +79,8 @@ class PlainSink(_Printer):
         self._printed.add(sentence.key)
         if not sentence.source_text and not sentence.target_text:
             return
-        # A sentence a rollover cut says so: its text may stop short (`interrupted`: branch sched).
-        cut = " [interrupted]" if getattr(sentence, "interrupted", False) else ""
+        # A sentence a rollover cut says so: its text may stop short.
+        cut = " [interrupted]" if sentence.interrupted else ""
         text = f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n"
         if sentence.target_text:
             text += f"           {sentence.target_text}\n"
