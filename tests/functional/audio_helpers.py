@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -11,14 +12,19 @@ import subprocess
 import sys
 import wave
 from array import array
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import av
+from aiohttp import web
 
 from tongchuan_tui.audio.source import AudioSource
 
 PROBE = Path(__file__).with_name("alsa_probe.py")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+"""What the `serve` fixture (conftest.py) serves: an aiohttp handler."""
 
 
 def write_wav(path: Path, pcm: bytes) -> Path:
@@ -29,6 +35,36 @@ def write_wav(path: Path, pcm: bytes) -> Path:
         out.setframerate(16_000)
         out.writeframes(pcm)
     return path
+
+
+def wav_bytes(pcm: bytes) -> bytes:
+    """`pcm` (16 kHz mono s16le) as the bytes of a WAV file, as a server would send it."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def dropping_after(body: bytes, drop_after: int, connections: list[float] | None = None) -> Handler:
+    """A handler serving `body` (a WAV, with its length) that drops the connection after `drop_after` bytes,
+    every time: a finite resource whose server keeps failing at the same point. Each connection's time
+    (monotonic) is appended to `connections`."""
+    import time
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if connections is not None:
+            connections.append(time.monotonic())
+        response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(len(body))})
+        await response.prepare(request)
+        await response.write(body[:drop_after])
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    return handler
 
 
 def tone_wav(path: Path, seconds: float) -> Path:

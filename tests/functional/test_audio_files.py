@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import pty
 import subprocess
 import sys
 import threading
 import time
-import wave
 from array import array
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from tests.functional.audio_helpers import encode_tone, noise_pcm, read_all, tone_samples, zero_crossings
+from tests.functional.audio_helpers import (
+    Handler,
+    encode_tone,
+    noise_pcm,
+    read_all,
+    tone_samples,
+    wav_bytes,
+    zero_crossings,
+)
 
 from tongchuan_tui.audio.factory import open_source
 from tongchuan_tui.audio.file import FileSource
@@ -119,7 +125,21 @@ async def test_stdin_through_a_real_pipe_keeps_every_sample(tmp_path: Path) -> N
 
     assert isinstance(source, StdinSource)
     assert source.description == "stdin"
-    assert source.live is False
+    assert source.live is True  # a pipe brings audio as it is spoken, like `arecord … |`
+    assert got == pcm
+
+
+@pytest.mark.parametrize(("live", "expected"), [(None, False), (True, True)])
+async def test_stdin_from_a_regular_file_is_not_live_unless_told(
+    tmp_path: Path, live: bool | None, expected: bool
+) -> None:
+    raw = tmp_path / "talk.raw"
+    pcm = noise_pcm(0.5, seed=4)
+    raw.write_bytes(pcm)
+    with raw.open("rb") as stream:
+        source = open_source("-", stdin=stream, stdin_live=live)
+        got = await read_all(source)
+    assert source.live is expected
     assert got == pcm
 
 
@@ -150,40 +170,6 @@ async def test_stdin_that_is_a_terminal_is_refused() -> None:
 
 
 # --- URLs, served by a real aiohttp server on 127.0.0.1 ---
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    """Serve one handler at /stream (and /stream/<name>) on 127.0.0.1; returns its URL."""
-    runners: list[web.AppRunner] = []
-
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_get("/stream", handler)
-        app.router.add_get("/stream/{name}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}/stream?token=SECRET"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
-
-def _wav(pcm: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(16_000)
-        writer.writeframes(pcm)
-    return buffer.getvalue()
 
 
 async def test_url_file_over_http(tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]) -> None:
@@ -237,7 +223,7 @@ async def test_url_dropped_mid_stream_reconnects_and_resumes(
     serve: Callable[[Handler], Awaitable[str]],
 ) -> None:
     pcm = noise_pcm(3.0, seed=9)
-    body = _wav(pcm)
+    body = wav_bytes(pcm)
     requests: list[int] = []
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -395,9 +381,9 @@ async def test_stop_ends_a_pending_frames_iteration() -> None:
             consumer = asyncio.create_task(consume())
             await source.stop()
             assert await asyncio.wait_for(consumer, 5) == 0
-            # The worker is still blocked in read(): only the writer can release it (as with real stdin).
-            os.close(write_fd)
-            write_fd = -1
+            # The worker was not left blocked in a read of the idle pipe (it would hold stdin at exit).
+            assert source._thread is not None
+            assert not source._thread.is_alive()
     finally:
         if write_fd >= 0:
             os.close(write_fd)

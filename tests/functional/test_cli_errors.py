@@ -69,13 +69,17 @@ def test_unusable_input_file_is_one_line_and_exit_4(isolated_home: Path, tmp_pat
     [
         (("--source", "en", "--target", "ja"), "ja"),
         (("--chunk-ms", "100"), "chunk"),
-        (("--endpoint", "ftp://example.com/"), "endpoint"),
+        (("--endpoint", "ftp://example.com/"), "endpoint 'ftp://example.com/' must start with"),
+        (("--jsonl",), "--plain and --jsonl cannot be combined"),
+        (("--log", "x.jsonl", "--no-log"), "--log and --no-log cannot be combined"),
     ],
 )
 def test_bad_settings_are_usage_errors(isolated_home: Path, args: tuple[str, ...], needle: str) -> None:
     result = run_cli(*args, "--plain", "--input", "-", home=isolated_home, env=CREDS)
     assert result.returncode == exitcodes.USAGE
-    assert needle in one_line(result.stderr)
+    line = one_line(result.stderr)
+    assert needle in line
+    assert "must be endpoint" not in line
 
 
 def test_unknown_config_key_names_the_key_and_file(isolated_home: Path, tmp_path: Path) -> None:
@@ -101,11 +105,42 @@ def test_audio_on_stdin_needs_headless_output(isolated_home: Path) -> None:
     assert "--plain" in one_line(result.stderr)
 
 
+def run_cli_in_terminal(*args: str, home: Path, env: dict[str, str]) -> tuple[int, str]:
+    """The command line with a pseudo-terminal as stdin, stdout and stderr; (exit code, what it showed)."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENTCLOUD_", "TONGCHUAN_"))}
+    full_env.update(env, HOME=str(home), TERM="xterm-256color")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tongchuan_tui", *args],
+            env=full_env,
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        shown = bytearray()
+        while True:
+            try:
+                data = os.read(controller, 4096)
+            except OSError:  # EIO: the child has gone and closed its end
+                break
+            if not data:
+                break
+            shown += data
+        code = process.wait(timeout=60)
+    finally:
+        os.close(controller)
+    return code, shown.decode("utf-8", "replace")
+
+
 def test_ui_refuses_an_unusable_input_before_taking_the_terminal(isolated_home: Path, tmp_path: Path) -> None:
     text = tmp_path / "slides.txt"
     text.write_text("not audio\n" * 50)
     for spec, needle in ((str(tmp_path / "gone.wav"), "gone.wav"), (str(text), "slides.txt")):
-        result = run_cli("--input", spec, "--no-log", home=isolated_home, env=CREDS)
-        assert result.returncode == exitcodes.BAD_INPUT
-        assert needle in one_line(result.stderr)
-        assert result.stdout == ""
+        code, shown = run_cli_in_terminal("--input", spec, "--no-log", home=isolated_home, env=CREDS)
+        assert code == exitcodes.BAD_INPUT
+        assert needle in one_line(shown)
+        assert "\x1b" not in shown  # refused before the UI took the terminal

@@ -25,7 +25,7 @@ from tongchuan_tui.services import DeviceInfo
         ("mic", MicSource, True, "mic"),
         ("mic:2", MicSource, True, "mic:2"),
         ("mic:USB Audio", MicSource, True, "mic:USB Audio"),
-        ("-", StdinSource, False, "stdin"),
+        ("-", StdinSource, True, "stdin"),  # until started: a pipe is live, a regular file is not
         ("talk.mp3", FileSource, False, "file:talk.mp3"),
         ("file:///srv/a%20b.wav", FileSource, False, "file:a b.wav"),
         ("https://example.com/live.m3u8", UrlSource, True, "url:https://example.com/live.m3u8"),

@@ -111,9 +111,11 @@ def test_secrets_are_read_only_from_the_credentials_table(tmp_path: Path) -> Non
         ("request_timeout_s = 0\n", "request_timeout_s must be a number of seconds from 0.5 to 120"),
         (
             'endpoint = "ftp://example.com/"\n',
-            "endpoint must be endpoint 'ftp://example.com/' must start with",
+            ": endpoint 'ftp://example.com/' must start with https://",
         ),
         ('log_level = "LOUD"\n', "log_level must be one of DEBUG, INFO, WARNING, ERROR"),
+        ('stdin_live = "sometimes"\n', "stdin_live must be true, false or auto (got 'sometimes')"),
+        ("url_give_up_s = 0\n", "url_give_up_s must be a number of seconds from 1 to 86400 (got 0)"),
         ('profile = "a]b"\n', "profile must be a profile name without brackets"),
         ("[credentials]\nsecret_key = 12345678\n", "secret_key must be a string"),
         ("chunk_ms = = 1\n", "not valid TOML"),

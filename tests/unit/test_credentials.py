@@ -134,6 +134,16 @@ def test_half_set_profile_is_an_error(isolated_home: Path) -> None:
         resolve_credentials(env={}, credentials_files=files(isolated_home))
 
 
+def test_a_credentials_path_that_is_a_directory_says_so(isolated_home: Path) -> None:
+    (isolated_home / ".tencentcloud" / "credentials").mkdir(parents=True)
+    with pytest.raises(CredentialsError) as err:
+        resolve_credentials(env={}, credentials_files=files(isolated_home))
+    message = str(err.value)
+    assert "is a directory, not a credentials file" in message
+    assert "no such file" not in message
+    assert "\n" not in message
+
+
 def test_malformed_profile_file_is_one_line(isolated_home: Path) -> None:
     write_profile(isolated_home, "secret_id = outside-any-section\n")
     with pytest.raises(CredentialsError) as err:

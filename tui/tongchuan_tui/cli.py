@@ -122,6 +122,11 @@ class _Main(click.Group):
 @click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), help="Write the session journal here.")
 @click.option("--no-log", is_flag=True, help="Do not write a session journal.")
+@click.option(
+    "--stdin-live/--no-stdin-live",
+    default=None,
+    help="--input -: audio on stdin is live (default: unless stdin is a regular file).",
+)
 @click.option("--record-audio", type=click.Path(path_type=Path), help="Save the audio sent (.wav or .flac).")
 @click.option("--demo", is_flag=True, help="Run on the built-in demo: in-process emulator, bundled speech.")
 @click.option(
@@ -163,6 +168,9 @@ def main(ctx: click.Context, /, **options: Any) -> None:
     """
     from tongchuan_tui.config import ConfigError, load_settings
 
+    contradiction = contradicting_options(options)
+    if contradiction is not None:
+        fail(contradiction, exitcodes.USAGE)
     flag_names = {
         "input_spec": "input",
         "source": "source",
@@ -175,6 +183,7 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "profile": "profile",
         "layout": "layout",
         "final_only": "final_only",
+        "stdin_live": "stdin_live",
         "serve": "serve",
         "serve_token": "serve_token",
         "live_srt": "live_srt",
@@ -207,6 +216,7 @@ def main(ctx: click.Context, /, **options: Any) -> None:
     secret_filter = SecretFilter()
     setup_logging(level=loaded.settings.log_level, secret_filter=secret_filter)
     for warning in loaded.warnings:
+        logging.getLogger(__name__).warning("%s", warning)
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
     ctx.obj = {
         "settings": loaded.settings,
@@ -219,6 +229,15 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         from tongchuan_tui.commands.run import run_command
 
         sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
+
+
+def contradicting_options(options: dict[str, Any]) -> str | None:
+    """The one-line complaint about options that cannot all be meant, if any were given together."""
+    if options.get("plain") and options.get("jsonl"):
+        return "--plain and --jsonl cannot be combined: pick one (--plain: sentences, --jsonl: every event)"
+    if options.get("log_path") is not None and options.get("no_log"):
+        return "--log and --no-log cannot be combined: give --log PATH to journal there, or --no-log for none"
+    return None
 
 
 def _register() -> None:

@@ -67,6 +67,12 @@ class Settings:
     """Seconds one API request may take before it counts as a network failure (0.5..120)."""
     end_timeout_s: float = 10.0
     """Seconds to wait for the last results after the final packet (IsEnd) (0..120)."""
+    stdin_live: bool | None = None
+    """Audio on stdin is live (dropped past max_backlog_ms when the service is slow, like a microphone's):
+    true or false; unset: live unless stdin is a regular file (`< talk.raw`)."""
+    url_give_up_s: float = 120.0
+    """Seconds a URL input may go without new audio (down, dropping, or not audio) while it is reconnected
+    with backoff, before the session ends with exit code 4 (1..86400)."""
     journal: bool = True
     """Write a session journal (JSON lines) of every session."""
     journal_dir: Path | None = None
@@ -191,6 +197,10 @@ def settings_for_display(settings: Settings) -> dict[str, object]:
             value = REDACTED
         elif isinstance(value, Path):
             value = str(value)
+        elif name == "input":
+            from tongchuan_tui.audio.factory import redact_input  # a URL's query may hold a token
+
+            value = redact_input(value)
         out[name] = value
     return out
 
@@ -200,6 +210,10 @@ def settings_for_display(settings: Settings) -> dict[str, object]:
 
 class _Bad(Exception):
     """A value is not allowed; the argument says what is."""
+
+
+class _BadSentence(_Bad):
+    """A value is not allowed; the argument is a whole sentence naming the setting and the value."""
 
 
 def _choice(*allowed: str, fold: Callable[[str], str] = lambda s: s) -> Callable[[object], str]:
@@ -253,6 +267,15 @@ def _float_range(low: float, high: float) -> Callable[[object], float]:
         return float(value)
 
     return check
+
+
+def _optional_bool(value: object) -> bool | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        return None
+    try:
+        return _bool(value)
+    except _Bad:
+        raise _Bad("true, false or auto") from None
 
 
 def _bool(value: object) -> bool:
@@ -387,8 +410,8 @@ def _endpoint(value: object) -> str:
         raise _Bad("a URL such as https://tsi.tencentcloudapi.com/")
     try:
         return parse_endpoint(value).url
-    except ValueError as exc:
-        raise _Bad(str(exc)) from None
+    except ValueError as exc:  # already "endpoint '…' must …"
+        raise _BadSentence(str(exc)) from None
 
 
 VALIDATORS: dict[str, Callable[[object], object]] = {
@@ -405,6 +428,8 @@ VALIDATORS: dict[str, Callable[[object], object]] = {
     "language": _optional_language,
     "request_timeout_s": _float_range(0.5, 120),
     "end_timeout_s": _float_range(0, 120),
+    "stdin_live": _optional_bool,
+    "url_give_up_s": _float_range(1, 86400),
     "journal": _bool,
     "journal_dir": _optional_path,
     "layout": _choice("auto", "side", "stacked", "interleaved", "translation"),
@@ -447,6 +472,8 @@ def flag_name(name: str) -> str:
 def _validate(name: str, value: object, where: str) -> object:
     try:
         return VALIDATORS[name](value)
+    except _BadSentence as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     except _Bad as exc:
         shown = "" if name in (*SECRET_KEYS, "serve_token") else f" (got {value!r})"
         raise ConfigError(f"{where}: {name} must be {exc}{shown}") from None
@@ -513,7 +540,8 @@ def load_settings(
         if any(values.get(k) for k in ("secret_key", "token")):
             warning = permission_warning(path)
             if warning:
-                log.warning("%s", warning)
+                # Not logged here: logging is not set up yet, so Python would print it to stderr as well
+                # as the CLI does. The CLI logs the warnings it prints.
                 warnings.append(warning)
 
     for name in FIELDS:

@@ -19,6 +19,9 @@ JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
 SERVICE_MALFORMED = 8
 """The service's answer could not be understood (malformed, or not the tsi API at that address)."""
+OUTPUT_LOST = 9
+"""The session ran, but some of its output could not be written (stdout, the journal, the audio recording);
+what was lost is summed up on stderr."""
 INTERRUPTED = 130
 """Ended by SIGINT (Ctrl-C), after the last results were collected."""
 TERMINATED = 143
@@ -34,6 +37,7 @@ DESCRIPTIONS = {
     SERVICE_UNREACHABLE: "the service could not be reached (network, or TLS not trusted)",
     JOURNAL_ERROR: "a journal could not be read",
     SERVICE_MALFORMED: "the service's answer could not be understood",
+    OUTPUT_LOST: "output was lost: stdout, the journal or the recording could not be written",
     INTERRUPTED: "interrupted (SIGINT)",
     TERMINATED: "terminated (SIGTERM)",
 }

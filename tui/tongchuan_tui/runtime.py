@@ -62,7 +62,9 @@ class RunPlan:
     @property
     def input_description(self) -> str:
         """The input as headers and journals name it."""
-        return "demo recording" if self.demo else self.settings.input
+        from tongchuan_tui.audio.factory import redact_input
+
+        return "demo recording" if self.demo else redact_input(self.settings.input)
 
     @property
     def endpoint_host(self) -> str:
@@ -110,6 +112,8 @@ class ManagedSession:
         self._marks: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.journal_path = plan.journal_path
+        self.outputs: list[Any] = []
+        """The journal writer and audio recorder once built, for the end-of-run account of lost output."""
 
     # -- SessionLike -------------------------------------------------------------------------------------
 
@@ -251,7 +255,12 @@ class ManagedSession:
             for secret in (credentials.secret_id, credentials.secret_key, credentials.token):
                 plan.secret_filter.add(secret)
 
-        source: AudioSource = open_source(plan.input_spec, loop=plan.loop_input)
+        source: AudioSource = open_source(
+            plan.input_spec,
+            loop=plan.loop_input,
+            stdin_live=settings.stdin_live,
+            url_give_up_s=settings.url_give_up_s,
+        )
         client = await stack.enter_async_context(
             TsiClient(
                 credentials,
@@ -272,6 +281,7 @@ class ManagedSession:
             # its journal is complete.
             stack.callback(journal.close)
             sinks.append(journal)
+            self.outputs.append(writer)
         audio_tap: Callable[[bytes], None] | None = None
         if plan.record_audio is not None:
             from tongchuan_tui.journal.recorder import AudioRecorder
@@ -280,6 +290,7 @@ class ManagedSession:
             recording = ThreadedSink(recorder, name="audio-recorder", on_close=recorder.close)
             stack.callback(recording.close)
             audio_tap = recording
+            self.outputs.append(recorder)
         options = SessionOptions(
             source=settings.source,
             target=settings.target,

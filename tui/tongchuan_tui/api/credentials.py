@@ -171,7 +171,12 @@ def resolve_credentials(
     if found is not None:
         return found
     looked = [f"environment ({ENV_SECRET_ID}/{ENV_SECRET_KEY})"]
-    existing = next((p for p in files if p.is_file()), None)
+    existing = next((p for p in files if p.exists()), None)
+    if existing is not None and not existing.is_file():
+        raise CredentialsError(
+            f"{existing} is a directory, not a credentials file (INI: [{profile}] with secret_id and "
+            f"secret_key); remove or rename it, or set {ENV_SECRET_ID} and {ENV_SECRET_KEY}"
+        )
     if existing is not None:
         found = _from_profile_file(existing, profile)
         if found is not None:

@@ -30,11 +30,15 @@ def _reason(exc: av.FFmpegError) -> str:
     return str(getattr(exc, "strerror", None) or exc).rstrip(".")
 
 
-def decode_pcm(container: Any, stream: Any, *, what: str) -> Generator[bytes, None, None]:
+def decode_pcm(
+    container: Any, stream: Any, *, what: str, heartbeat: bool = False
+) -> Generator[bytes, None, None]:
     """Service-format PCM from `stream`, piece by piece, to the end of the container.
 
     A corrupt packet is skipped (the rest is still worth interpreting); a read error ends the stream by
     raising `av.FFmpegError` / `OSError` to the caller, which decides whether that is the end or a drop.
+    With `heartbeat`, an empty piece is yielded for every packet that gave no audio, so a caller reading
+    a stream of undecodable data gets control back and can notice that no audio is coming.
     """
     convert = ToServiceFormat()
     skipped = 0
@@ -43,11 +47,17 @@ def decode_pcm(container: Any, stream: Any, *, what: str) -> Generator[bytes, No
             frames = packet.decode()
         except av.error.InvalidDataError:
             skipped += 1
+            if heartbeat:
+                yield b""
             continue
+        produced = False
         for frame in frames:
             pcm = convert.frame(frame)
             if pcm:
+                produced = True
                 yield pcm
+        if heartbeat and not produced:
+            yield b""
     tail = convert.flush()
     if tail:
         yield tail

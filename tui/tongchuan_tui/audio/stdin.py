@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import select
+import stat
 import struct
 import sys
 from typing import IO
@@ -15,49 +18,75 @@ from tongchuan_tui.audio.threaded import ThreadedSource
 logger = logging.getLogger(__name__)
 
 PIPE_HINT = "arecord -f S16_LE -r 16000 -c 1 -t raw | tongchuan-tui --input -"
+POLL_S = 0.1
+"""How often the reader looks up from an idle pipe to see whether it should stop."""
 
 
 class StdinSource(ThreadedSource):
     """Raw PCM from a binary stream (default: stdin), read in a worker thread as it arrives.
 
-    Not live: a pipe blocks its writer when we read slowly, so nothing is lost. An odd trailing byte (half a
-    sample) at the end of the stream is dropped. A WAV header (what `arecord` writes unless given `-t raw`)
-    is recognised and skipped when it describes 16 kHz mono 16-bit PCM, and refused otherwise.
+    Live unless stdin is a regular file (`< talk.raw`): a pipe (`arecord … |`) or socket delivers audio as
+    it is spoken, so when the service is slow it is dropped past the backlog bound like a microphone's,
+    rather than falling behind without limit. `live` given explicitly (`--stdin-live/--no-stdin-live`) wins.
+
+    The descriptor is read with `os.read` after `select` says it is readable, never through Python's
+    buffered `sys.stdin.buffer`: a thread blocked inside a buffered read holds that object's lock, and the
+    interpreter aborts at exit when it finds it held (SIGINT while stdin is idle). Polling also lets the
+    worker notice `stop` and end instead of being abandoned in a read.
+
+    An odd trailing byte (half a sample) at the end of the stream is dropped. A WAV header (what `arecord`
+    writes unless given `-t raw`) is recognised and skipped when it describes 16 kHz mono 16-bit PCM, and
+    refused otherwise.
     """
 
-    live = False
-    join_timeout_s = 0.2  # a read blocked on an idle pipe cannot be interrupted; the daemon worker is left
-
-    def __init__(self, stream: IO[bytes] | None = None, *, read_ms: int = 100) -> None:
+    def __init__(
+        self, stream: IO[bytes] | None = None, *, read_ms: int = 100, live: bool | None = None
+    ) -> None:
         super().__init__()
         self.description = "stdin"
         self._stream = stream
+        self._fd = -1
         self._read_size = ms_to_bytes(read_ms)
+        self._live_override = live
+        # Until `start` looks at it, assume the usual case: a pipe from a recorder.
+        self.live = True if live is None else live
         self.bytes_read = 0
 
     def _open(self) -> None:
-        if self._stream is None:
-            self._stream = sys.stdin.buffer
+        stream = self._stream if self._stream is not None else sys.stdin
+        if stream is None:  # the process was started with stdin closed (`<&-`)
+            raise AudioInputError("stdin is closed; pipe raw audio in, e.g. " + PIPE_HINT)
         try:
-            is_tty = self._stream.isatty()
-        except ValueError as exc:  # closed
-            raise AudioInputError("stdin is closed; pipe raw audio in: " + PIPE_HINT) from exc
+            self._fd = stream.fileno()
+            mode = os.fstat(self._fd).st_mode
+            is_tty = os.isatty(self._fd)
+        except (OSError, ValueError) as exc:  # closed, or not backed by a descriptor
+            raise AudioInputError("stdin is closed; pipe raw audio in, e.g. " + PIPE_HINT) from exc
         if is_tty:
             raise AudioInputError(
                 "stdin is a terminal, not audio; pipe raw 16 kHz mono s16le in, e.g. " + PIPE_HINT
             )
+        if self._live_override is None:
+            self.live = not stat.S_ISREG(mode)
 
-    def _produce(self, pipe: PcmPipe) -> None:
-        assert self._stream is not None
-        # read1 returns what is available (one raw read), so audio flows as it arrives, not per full buffer.
-        read = getattr(self._stream, "read1", self._stream.read)
-        carry = b""
-        header_done = False
+    def _read(self, pipe: PcmPipe) -> bytes | None:
+        """The next bytes available (b"" at the end of the input); None once the pipe is closed."""
         while not pipe.closed:
             try:
-                chunk = read(self._read_size)
+                ready, _, _ = select.select([self._fd], [], [], POLL_S)
+                if ready:
+                    return os.read(self._fd, self._read_size)
             except OSError as exc:
                 raise AudioInputError(f"stdin: read failed ({exc.strerror or exc})") from exc
+        return None
+
+    def _produce(self, pipe: PcmPipe) -> None:
+        carry = b""
+        header_done = False
+        while True:
+            chunk = self._read(pipe)
+            if chunk is None:
+                return
             if not chunk:
                 break
             self.bytes_read += len(chunk)

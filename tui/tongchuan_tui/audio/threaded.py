@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from tongchuan_tui.audio.pipe import PcmPipe
 from tongchuan_tui.audio.source import AudioInputError
@@ -33,6 +34,17 @@ class ThreadedSource(ABC):
         self._pipe: PcmPipe | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.on_warning: Callable[[str], None] | None = None
+        """Called on the event loop's thread with one line the user should see (a URL reconnecting...)."""
+
+    def _warn(self, message: str) -> None:
+        """Log `message` and hand it to `on_warning` on the loop's thread (safe from the worker)."""
+        logger.warning("%s", message)
+        handler, loop = self.on_warning, self._loop
+        if handler is not None and loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening
+                loop.call_soon_threadsafe(handler, message)
 
     @property
     def dropped_bytes(self) -> int:
@@ -52,6 +64,7 @@ class ThreadedSource(ABC):
         """Open the input (in a thread: opening may block on a network or a device) and start reading."""
         if self._pipe is not None:
             raise RuntimeError(f"{self.description} already started")
+        self._loop = asyncio.get_running_loop()
         try:
             await asyncio.to_thread(self._open)
         except BaseException:

@@ -7,11 +7,11 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import av
 
 from tongchuan_tui.audio.decode import decode_pcm, open_audio
+from tongchuan_tui.audio.factory import redact_url
 from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.audio.pipe import PcmPipe
 from tongchuan_tui.audio.source import AudioInputError
@@ -19,23 +19,15 @@ from tongchuan_tui.audio.threaded import ThreadedSource
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["UrlSource", "redact_url"]
+
 DEFAULT_RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 OPENING_BYTES = 1000 * BYTES_PER_MS
 """How much of the first connection is kept to recognise a finite resource served again from its start."""
 TAIL_GUARD_BYTES = 100 * BYTES_PER_MS
 """Audio at the very end of a dropped connection that may come from a damaged frame."""
-
-
-def redact_url(url: str) -> str:
-    """The URL without what may be a secret: user info, query, fragment, and an RTMP stream key."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    path = parts.path
-    if parts.scheme.lower().startswith("rtmp") and path.count("/") >= 2:
-        path = path.rsplit("/", 1)[0] + "/…"  # the last segment of an RTMP path is the stream key
-    return f"{parts.scheme}://{host}{path}"
+NO_AUDIO_WARN_S = 10.0
+"""Connected but nothing decodable for this long: tell the user (the give-up comes later)."""
 
 
 class UrlSource(ThreadedSource):
@@ -48,6 +40,12 @@ class UrlSource(ThreadedSource):
     When a stream of unknown length ends or drops, the source reconnects; if the new connection starts with
     the same audio as the first one did, it was a finite resource (a file served without range support):
     after a clean end that is the end of the input, after a drop what was already sent is skipped.
+
+    Progress is new audio, not a successful connection: the backoff grows across reconnects that bring
+    nothing new (a file that drops at the same point every time) and is reset only by fresh audio, and the
+    input fails (AudioInputError, exit 4) once `give_up_after_s` pass without any — whether the stream is
+    down, keeps dropping, or serves data that does not decode as audio. Each reconnect, a long stretch of
+    undecodable data and the return of audio are reported through `on_warning` as well as the log.
     """
 
     live = True
@@ -74,11 +72,44 @@ class UrlSource(ThreadedSource):
         self._monotonic = monotonic
         self._container: Any = None
         self._pcm: Generator[bytes, None, None] | None = None
+        self._attempt = 0  # reconnect attempts since audio last flowed (the backoff step)
+        self._last_audio = 0.0  # monotonic time of the last fresh audio (or of the first connection)
+        self._outage: float | None = None  # when the current drop began, while reconnecting
+        self._undecodable_warned = False
 
     def _connect(self) -> None:
         self._release()
         self._container, stream = open_audio(self.url, what=self.description, timeout=self._timeout)
-        self._pcm = decode_pcm(self._container, stream, what=self.description)
+        self._pcm = self._watched(decode_pcm(self._container, stream, what=self.description, heartbeat=True))
+
+    def _watched(self, pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
+        """The decoded pieces without heartbeats; gives up when data flows but no audio comes of it."""
+        for piece in pieces:
+            if piece:
+                yield piece
+                continue
+            silent_for = self._monotonic() - self._last_audio
+            if silent_for >= self._give_up_after_s:
+                raise AudioInputError(
+                    f"{self.description}: no decodable audio for {silent_for:.0f} s; "
+                    "check that the URL is an audio stream"
+                )
+            if silent_for >= min(NO_AUDIO_WARN_S, self._give_up_after_s / 2) and not self._undecodable_warned:
+                self._undecodable_warned = True
+                self._warn(
+                    f"{self.description}: receiving data but no decodable audio for {silent_for:.0f} s; "
+                    f"is it an audio stream? (giving up after {self._give_up_after_s:g} s)"
+                )
+
+    def _fresh_audio(self) -> None:
+        """New audio went out: the stream is healthy again."""
+        self._last_audio = self._monotonic()
+        self._attempt = 0
+        self._undecodable_warned = False
+        if self._outage is not None:
+            gap = self._last_audio - self._outage
+            self._outage = None
+            self._warn(f"{self.description}: audio is flowing again after {gap:.0f} s")
 
     def _open(self) -> None:
         try:
@@ -88,6 +119,7 @@ class UrlSource(ThreadedSource):
         duration = self._container.duration  # microseconds, None when unknown (live)
         self.duration_ms = None if duration is None or duration <= 0 else duration // 1000
         self.live = self.duration_ms is None
+        self._last_audio = self._monotonic()
 
     def _finished(self, emitted: int) -> bool:
         """A normal end of a stream of known length (not a drop)."""
@@ -128,6 +160,7 @@ class UrlSource(ThreadedSource):
                         return
                     emitted += len(piece)
                     fresh += len(piece)
+                    self._fresh_audio()
                 if self._finished(emitted):
                     return
                 reached, before = skipped + fresh, emitted - fresh  # this connection's end; where we were
@@ -136,13 +169,13 @@ class UrlSource(ThreadedSource):
                     # Served again from its start and ending where we had got to: that was the real end.
                     logger.info("%s: the stream is a finite one and has ended", self.description)
                     return
-                logger.warning("%s: stream ended; reconnecting in case it is a drop", self.description)
+                why = "the stream ended (a drop?)"
             except (av.FFmpegError, OSError) as exc:
-                logger.warning("%s: stream dropped (%s); reconnecting", self.description, exc)
+                why = f"the stream dropped ({_short(exc)})"
             if first_connection:
                 # The tail of a dropped connection may be a damaged frame: keep only what precedes it.
                 del opening[max(0, emitted - TAIL_GUARD_BYTES) :]
-            if not self._reconnect(pipe):
+            if not self._reconnect(pipe, why):
                 return
             first_connection = False
 
@@ -161,28 +194,39 @@ class UrlSource(ThreadedSource):
                 break
         return bytes(head), pieces, head[: len(opening)] == opening
 
-    def _reconnect(self, pipe: PcmPipe) -> bool:
-        """Reopen with backoff; False when stopped meanwhile; raises AudioInputError when giving up."""
+    def _reconnect(self, pipe: PcmPipe, why: str) -> bool:
+        """Reopen with backoff; False when stopped meanwhile; raises AudioInputError when giving up.
+
+        The backoff step carries over from earlier reconnects until fresh audio resets it, and the give-up
+        is counted from the last fresh audio, so a connection that opens but brings nothing new is no
+        reason to start again at the shortest delay.
+        """
         self._release()
-        started = self._monotonic()
-        attempt = 0
+        if self._outage is None:
+            self._outage = self._monotonic()
         while True:
-            delay = self._delays[min(attempt, len(self._delays) - 1)]
+            silent_for = self._monotonic() - self._last_audio
+            left = self._give_up_after_s - silent_for
+            if left <= 0:
+                raise AudioInputError(
+                    f"{self.description}: no new audio for {silent_for:.0f} s ({why}, "
+                    f"{self._attempt} reconnect attempts); check that the stream is on air"
+                )
+            delay = min(self._delays[min(self._attempt, len(self._delays) - 1)], left)
+            self._attempt += 1
+            self._warn(
+                f"{self.description}: {why}; reconnecting in {delay:.1f} s (attempt {self._attempt}, "
+                f"giving up after {self._give_up_after_s:g} s without audio)"
+            )
             if pipe.wait_closed(delay):
                 return False
-            attempt += 1
             try:
                 self._connect()
             except AudioInputError as exc:
-                waited = self._monotonic() - started
-                logger.warning("%s: reconnect attempt %d failed (%s)", self.description, attempt, exc)
-                if waited >= self._give_up_after_s:
-                    raise AudioInputError(
-                        f"{self.description}: stream lost for {waited:.0f} s; check that it is still on air"
-                    ) from exc
+                why = f"reconnecting failed ({_short(exc)})"
                 continue
             self.reconnects += 1
-            logger.info("%s: reconnected after %d attempt(s)", self.description, attempt)
+            logger.info("%s: reconnected (attempt %d)", self.description, self._attempt)
             return True
 
     def _release(self) -> None:
@@ -192,3 +236,9 @@ class UrlSource(ThreadedSource):
         if self._container is not None:
             container, self._container = self._container, None
             container.close()
+
+
+def _short(exc: BaseException) -> str:
+    """An error's text without the URL FFmpeg repeats in it (it may hold a token), on one line."""
+    text = str(getattr(exc, "strerror", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.split(": 'http")[0].split(": 'rtmp")[0].split(": 'rtsp")[0].rstrip(".")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -81,7 +83,8 @@ def make_plan(
         loop_input=demo and not headless,
         journal_path=journal_path,
         record_audio=options.get("record_audio"),
-        on_journal_error=lambda message: _stderr(f"journal: {message}"),
+        # Journal and recording trouble reaches stderr once, as the WarningRaised the session emits for it.
+        on_journal_error=None,
         secret_filter=secret_filter,
     )
 
@@ -100,9 +103,17 @@ def run_command(
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
         return exitcodes.USAGE
+    problem = terminal_problem(headless)
+    if problem is not None:
+        _stderr(problem)
+        return exitcodes.USAGE
     plan = make_plan(settings, options, headless=headless, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
+    problem = output_paths_problem(plan, from_flag=options.get("log_path") is not None)
+    if problem is not None:
+        _stderr(problem)
+        return exitcodes.USAGE
     if not headless and not plan.demo:
         problem = preflight_input(settings.input)
         if problem is not None:
@@ -172,6 +183,27 @@ def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
     return outputs
 
 
+def terminal_problem(headless: bool) -> str | None:
+    """Why the full-screen UI cannot run here (no terminal to draw on or read keys from), if it cannot.
+
+    The UI reads keys from stdin and draws on stderr; under cron, systemd, `ssh host cmd` or a pipe it would
+    write escape codes into a log and wait for keys that never come.
+    """
+    if headless:
+        return None
+    for name, stream in (("stdin", sys.__stdin__), ("stderr", sys.__stderr__)):
+        try:
+            is_tty = stream is not None and os.isatty(stream.fileno())
+        except (OSError, ValueError):
+            is_tty = False
+        if not is_tty:
+            return (
+                f"no terminal for the UI ({name} is not a terminal): add --plain or --jsonl to run "
+                "headless, or run it in a terminal (ssh -t)"
+            )
+    return None
+
+
 def preflight_input(spec: str) -> str | None:
     """Before the UI takes the terminal: the one-line reason a microphone or file input cannot work, if any.
 
@@ -204,21 +236,48 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
 
     The session runs on its engine's thread; the printers are its subscribers, writing from their own
     thread (a slow reader of stdout never holds up a packet); this loop only waits and handles signals.
+    What could not be written is accounted for at the end (`account_for_output`).
     """
+    # Signals are caught from the first moment: until ours are in place, asyncio's own SIGINT handler would
+    # cancel the run, a forced quit of a session that has barely started (the engine is built below).
+    loop = asyncio.get_running_loop()
+    early: list[int] = []
+    for signum in _SIGNAL_REASONS:
+        loop.add_signal_handler(signum, early.append, signum)
     from tongchuan_tui.pipeline.offload import ThreadedSink
-    from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
+    from tongchuan_tui.pipeline.sinks import FdWriter, JsonlSink, PlainSink
 
     engine = session_engine(plan)
+    sys.stdout.flush()
     # With --voice-out - stdout carries the voice: no text printer then.
-    printer = None
+    lines: Any = None
+    printer: ThreadedSink[Any] | None = None
     if plan.settings.voice_out != "-":
-        printer = ThreadedSink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout), name="printer")
+        stdout = FdWriter(sys.stdout.fileno())
+        lines = JsonlSink(stdout) if jsonl else PlainSink(stdout)
+        printer = ThreadedSink(lines, name="printer")
         engine.add_sink(printer)
-    reporter = ThreadedSink(_stderr_reporter, name="stderr-reporter")
+    reporter = ThreadedSink(StderrReporter(), name="stderr-reporter")
     engine.add_sink(reporter)
+    try:
+        code = await _run_engine(engine, early)
+    finally:
+        if printer is not None:
+            printer.close()
+        reporter.close()
+    return account_for_output(code, engine.session, lines)
+
+
+async def _run_engine(engine: Any, early: list[int]) -> int:
+    """Run the session engine; the first SIGINT/SIGTERM/SIGHUP ends it gracefully, a second one forces it.
+
+    `early`: signals that arrived while it was being built; the first of them ends it as soon as it runs.
+    """
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    signals_seen: list[int] = []
+    signals_seen: list[int] = list(early[:1])
+    if signals_seen:
+        engine.stop(_SIGNAL_REASONS.get(signals_seen[0], "terminated"))
 
     def on_signal(signum: int) -> None:
         signals_seen.append(signum)
@@ -232,32 +291,139 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await engine.run()
+        code: int = await engine.run()
+        return code
     except asyncio.CancelledError:
         # Bounded: the final IsEnd and the journal's closing line still get their chance.
         await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
-        return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
+        # No signal of ours seen: asyncio's own SIGINT handling cancelled the run.
+        return exitcodes.INTERRUPTED if signals_seen[:1] in ([], [signal.SIGINT]) else exitcodes.TERMINATED
     finally:
         for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
-        if printer is not None:
-            printer.close()
-        reporter.close()
 
 
-def _stderr_reporter(event: object) -> None:
-    """Diagnostics of a headless run, one line each on stderr."""
-    from tongchuan_tui.pipeline.events import RequestFailed, RequestRetried, SessionEnded, WarningRaised
+class StderrReporter:
+    """Diagnostics of a headless run, one line each on stderr, each said once.
 
-    if isinstance(event, RequestRetried):
-        _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
-    elif isinstance(event, RequestFailed):
-        _stderr(f"{event.action} failed: {event.code}: {event.message}")
-    elif isinstance(event, WarningRaised):
-        _stderr(f"warning: {event.message}")
-    elif isinstance(event, SessionEnded) and event.exit_code not in (0, 130, 143) and event.message:
-        _stderr(event.message)
+    A final RequestFailed is not printed: the SessionEnded that follows says the same as the reason for the
+    exit code. A service session the engine failed (FailedOperation) is replaced by a new one; if the run
+    then ends well, the last line says it recovered. Lag past 10 s, 20 s, 40 s… behind live is reported.
+    """
+
+    LAG_FIRST_MS = 10_000
+
+    def __init__(self) -> None:
+        self.replaced = 0
+        self._replaced_codes: list[str] = []
+        self._lag_warn_at = self.LAG_FIRST_MS
+
+    def __call__(self, event: object) -> None:
+        from tongchuan_tui.pipeline.events import (
+            RequestFailed,
+            RequestRetried,
+            SessionEnded,
+            StatsUpdated,
+            WarningRaised,
+        )
+
+        if isinstance(event, RequestRetried):
+            _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
+        elif isinstance(event, RequestFailed) and not event.final:
+            self.replaced += 1
+            if event.code not in self._replaced_codes:
+                self._replaced_codes.append(event.code)
+            _stderr(
+                f"{event.action} failed: {event.code}: {event.message}; "
+                "going on in a new service session from the audio not yet answered"
+            )
+        elif isinstance(event, WarningRaised):
+            _stderr(f"warning: {event.message}")
+        elif isinstance(event, StatsUpdated):
+            self._lag(event.stats.behind_live_ms)
+        elif isinstance(event, SessionEnded):
+            if event.exit_code not in (0, 130, 143) and event.message:
+                _stderr(event.message)
+            elif self.replaced:
+                noun = "service session" if self.replaced == 1 else "service sessions"
+                _stderr(
+                    f"recovered: {self.replaced} {noun} failed ({', '.join(self._replaced_codes)}) "
+                    "and the interpretation went on in new ones"
+                )
+
+    def _lag(self, behind_ms: int) -> None:
+        if behind_ms >= self._lag_warn_at:
+            _stderr(f"warning: {behind_ms / 1000:.0f} s behind live: the service is answering slowly")
+            while self._lag_warn_at <= behind_ms:
+                self._lag_warn_at *= 2
+        elif behind_ms < self.LAG_FIRST_MS // 2:
+            self._lag_warn_at = self.LAG_FIRST_MS
+
+
+def output_paths_problem(plan: RunPlan, *, from_flag: bool) -> str | None:
+    """Before anything starts: the one-line reason the journal or the audio recording cannot be written."""
+    if plan.journal_path is not None:
+        if from_flag:
+            what, fix = "--log", "give another path, or --no-log"
+        else:
+            what, fix = "journal_dir", "set journal_dir to a folder you can write, or give --no-log"
+        problem = writable_problem(plan.journal_path, what, fix)
+        if problem is not None:
+            return problem
+    if plan.record_audio is not None:
+        return writable_problem(plan.record_audio.expanduser(), "--record-audio", "give another path")
+    return None
+
+
+def writable_problem(path: Path, what: str, fix: str) -> str | None:
+    """Why a file cannot be created (or appended to) at `path`, naming `what` gave it; None if it can.
+
+    Tried for real (the folder made, the file opened for appending and removed again if it was new), as
+    permissions alone do not tell (root, read-only mounts, /proc).
+    """
+    if path.is_dir():
+        return f"{what}: {path} is a folder, not a file; give a file name, {fix}"
+    folder = path.parent
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"{what}: {blocker} is a file, not a folder; {fix}"
+    existed = path.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        return f"{what}: {path} cannot be written ({exc.strerror or exc}); {fix}"
+    if not existed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return None
+
+
+def account_for_output(code: int, session: Any, printer: Any = None) -> int:
+    """Say on stderr what output was lost (stdout, journal, recording); the exit code that tells the truth.
+
+    A run that otherwise ended well (0, 130, 143) but lost output exits OUTPUT_LOST; a failure keeps its code.
+    """
+    lost: list[str] = []
+    if printer is not None and printer.lost:
+        lost.append(f"stdout: {printer.lost} {printer.unit}(s) could not be written ({printer.error})")
+    for output in session.outputs:
+        lines_lost = getattr(output, "lines_lost", 0)
+        if lines_lost:
+            written = getattr(output, "lines_written", 0)
+            state = "was never written" if not written else f"is missing {lines_lost} line(s)"
+            lost.append(f"journal {output.path} {state} ({lines_lost} of {lines_lost + written} lines lost)")
+        if getattr(output, "failed", False):
+            seconds = output.bytes_written / 32_000
+            lost.append(f"audio recording {output.path} stopped after {seconds:.1f} s; the rest is not in it")
+    if not lost:
+        return code
+    _stderr("lost output: " + "; ".join(lost))
+    if code in (exitcodes.OK, exitcodes.INTERRUPTED, exitcodes.TERMINATED):
+        return exitcodes.OUTPUT_LOST
+    return code
 
 
 def run_ui(plan: RunPlan, live_status: Any = None) -> int:
@@ -303,7 +469,7 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
         code = app.return_code
         code = guard.finish(exitcodes.UNEXPECTED if code is None else code)
-    return code
+    return account_for_output(code, engine.session)
 
 
 def _exporter(journal_path: Path) -> Any:

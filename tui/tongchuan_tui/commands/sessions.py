@@ -39,10 +39,16 @@ def _duration(seconds: float) -> str:
 def _row(s: SessionSummary) -> str:
     start = s.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if s.started_at else "?"
     languages = f"{s.source}→{s.target}" if s.source else "?"
-    status = "" if s.status == "closed" else f"  [{s.status}{': ' + s.problem if s.problem else ''}]"
+    if s.failed:
+        # A session that failed (to start, or later) is not one with "0 errors": say what ended it.
+        status = f"  [failed, exit {s.exit_code}{': ' + s.failure if s.failure else ''}]"
+        errors = "   failed"
+    else:
+        status = "" if s.status == "closed" else f"  [{s.status}{': ' + s.problem if s.problem else ''}]"
+        errors = f"{s.errors:>3} errors"
     return (
         f"{start}  {_duration(s.duration_s):>8}  {languages:<6}  {s.sentences:>5} sentences  "
-        f"{s.errors:>3} errors  {s.input}\n    {s.path}{status}"
+        f"{errors}  {s.input}\n    {s.path}{status}"
     )
 
 

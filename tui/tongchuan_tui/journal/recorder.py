@@ -100,6 +100,11 @@ class AudioRecorder:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise RecordingError(f"cannot record audio to {self.path}: {reason}") from None
 
+    @property
+    def failed(self) -> bool:
+        """Whether recording stopped on an error (what came after was not saved)."""
+        return self._failed
+
     def __call__(self, pcm: bytes) -> None:
         """Append one packet; never raises (a failure is reported once and recording stops)."""
         if self._out is None or self._failed:

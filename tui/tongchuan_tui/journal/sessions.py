@@ -41,12 +41,23 @@ class SessionSummary:
     """False for a session that was killed or crashed (no closing line)."""
     problem: str | None = None
     """Why the journal cannot be read (damaged header, newer format), if it cannot."""
+    exit_code: int | None = None
+    """The session's exit code (None when it did not close)."""
+    failure: str = ""
+    """Why it failed (SessionEnded's message), for a session that ended with a failure."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether it ended with a failure (not success, Ctrl-C or SIGTERM): e.g. it could not start."""
+        return self.exit_code not in (None, 0, 130, 143)
 
     @property
     def status(self) -> str:
-        """closed, crashed or unreadable."""
+        """closed, failed, crashed or unreadable."""
         if self.problem is not None:
             return "unreadable"
+        if self.failed:
+            return "failed"
         return "closed" if self.closed else "crashed"
 
     def to_json(self) -> dict[str, Any]:
@@ -61,6 +72,8 @@ class SessionSummary:
             "sentences": self.sentences,
             "errors": self.errors,
             "closed": self.closed,
+            "exit_code": self.exit_code,
+            "failure": self.failure or None,
             "status": self.status,
             "problem": self.problem,
         }
@@ -90,6 +103,8 @@ def summarize(path: Path) -> SessionSummary:
     all_keys: set[str] = set()
     errors = 0
     closed = False
+    exit_code: int | None = None
+    failure = ""
     last_t = 0.0
     try:
         with open(path, "rb") as fh:
@@ -106,8 +121,12 @@ def summarize(path: Path) -> SessionSummary:
                         all_keys.add(str(sentence.get("key")))
                 elif b'"RequestFailed"' in line:
                     errors += 1
+                elif b'"SessionEnded"' in line:
+                    failure = str(_record(line).get("message") or "")
                 elif _CLOSED_TAG in line:
                     closed = True
+                    code = _record(line).get("exit_code")
+                    exit_code = code if isinstance(code, int) else None
     except OSError as exc:
         problem = f"cannot be read: {exc.strerror or exc}"
     started = datetime.fromtimestamp(header.started_at, UTC) if header is not None else None
@@ -124,7 +143,17 @@ def summarize(path: Path) -> SessionSummary:
         errors=errors,
         closed=closed,
         problem=problem,
+        exit_code=exit_code,
+        failure=failure if exit_code not in (None, 0, 130, 143) else "",
     )
+
+
+def _record(line: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _header(line: bytes, problem: str | None) -> tuple[JournalHeader | None, str | None]:

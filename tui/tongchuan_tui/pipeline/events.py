@@ -305,6 +305,9 @@ def event_from_json(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data.pop("type")]
     if cls is SentenceRevised:
         return SentenceRevised(Sentence(**data["sentence"]))
+    if cls is SessionStarted and "started_at" in data:
+        # --jsonl's form: started_at_utc as ISO text, the epoch seconds under started_at (as in the journal).
+        data["started_at_utc"] = data.pop("started_at")
     if cls is StatsUpdated:
         stats = dict(data["stats"])
         stats["rtt_recent_ms"] = tuple(stats.get("rtt_recent_ms", ()))

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.api.errors import TsiError
+from tongchuan_tui.api.errors import ApiError, TsiError
 from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
@@ -394,14 +394,18 @@ class Scheduler:
         self._close(session, "abandoned", collect=False)
         if give_up:
             self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
-            raise _Ended(
-                Outcome(
-                    "failed",
-                    exitcodes.SERVICE_UNREACHABLE,
-                    f"service unreachable: {error.code}: {error.message}",
-                )
-            )
+            raise _Ended(Outcome("failed", exitcodes.SERVICE_UNREACHABLE, _giving_up_message(error)))
         self._next_reason = "rollover"
+
+
+def _giving_up_message(error: TsiError) -> str:
+    """Why the session gave up, as the user should read it: a refusal for rate is not unreachability."""
+    if isinstance(error, ApiError) and error.code.startswith("RequestLimitExceeded"):
+        return (
+            f"the service kept refusing requests over the account's rate limit ({error.code}: "
+            f"{error.message}); other sessions on this account share the limit: run fewer at once"
+        )
+    return f"service unreachable: {error.code}: {error.message}"
 
 
 def _exit_code(reason: str) -> int:

@@ -18,6 +18,7 @@ from tongchuan_tui import exitcodes
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
+from tongchuan_tui.audio.threaded import ThreadedSource
 from tongchuan_tui.pipeline.backlog import Backlog, Piece
 from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
@@ -37,6 +38,7 @@ from tongchuan_tui.pipeline.events import (
     StatsUpdated,
     WarningRaised,
 )
+from tongchuan_tui.pipeline.lag import LagMeter
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits
@@ -88,6 +90,7 @@ class InterpreterSession:
         self._voiced_count = 0
         self.transcript: Transcript = self._voicing if self._voicing is not None else Transcript()
         self._meter = LevelMeter()
+        self._lag = LagMeter(self._clock)
         self._started_at = self._clock.monotonic()
         self._backlog = Backlog(self._backlog_bound(source), live=source.live, on_drop=self._on_drop)
         self._collector = ResultCollector(
@@ -177,6 +180,7 @@ class InterpreterSession:
             return
         if self._finished:
             return
+        self._report_input_warnings(source)
         await source.start()
         old, self._source = self._source, source
         self._reader_generation += 1
@@ -225,6 +229,7 @@ class InterpreterSession:
                 settings=dict(opts.settings),
             )
         )
+        self._report_input_warnings(self._source)
         try:
             await self._source.start()
         except AudioInputError as error:
@@ -302,9 +307,24 @@ class InterpreterSession:
         return self._stats.snapshot(
             in_flight=self._scheduler.in_flight + self._collector.in_flight,
             backlog_ms=len(self._backlog) // BYTES_PER_MS,
-            behind_live_ms=self._scheduler.behind_live_ms(),
+            behind_live_ms=self._behind_live_ms(),
             rate_headroom=self._limits.headroom(),
         )
+
+    def _behind_live_ms(self) -> int:
+        """Lag for every kind of input: the unsent backlog (live), or against real time (file, stdin file)."""
+        if self._backlog.live:
+            return self._scheduler.behind_live_ms()
+        return self._lag.sample(
+            waiting=len(self._backlog) > 0,
+            paused=self._scheduler.paused,
+            sent_ms=self._scheduler.sent_end // BYTES_PER_MS,
+        )
+
+    def _report_input_warnings(self, source: AudioSource) -> None:
+        """What an input has to say while running (a URL reconnecting) reaches every sink."""
+        if isinstance(source, ThreadedSource):
+            source.on_warning = lambda message: self._emit(WarningRaised(message=message, code="input"))
 
     def _on_drop(self, at: int, size: int) -> None:
         self._emit(

@@ -1,12 +1,27 @@
-"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line)."""
+"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line).
+
+Both write through `TextOut` (a text stream, or an `FdWriter` on stdout's descriptor); output that cannot be
+written (a full disk, a closed pipe) is counted, never raised into the session, so the end of the run can
+say what was lost and exit with a code that says so.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from tongchuan_tui.pipeline.events import Event, SentenceRevised, event_to_json
+from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, event_to_json
+
+
+class TextOut(Protocol):
+    """Where a printer writes: anything with `write(str)` and `flush()`."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 def format_timestamp(ms: int) -> str:
@@ -17,11 +32,42 @@ def format_timestamp(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
 
 
-class PlainSink:
+def utc_iso(epoch_s: float) -> str:
+    """An epoch time as ISO 8601 UTC to the second, `Z` suffix: the journal header's `started_at_utc` form."""
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Printer:
+    """Writes one item (a sentence, an event) at a time; counts the items that could not be written."""
+
+    unit = "item"
+
+    def __init__(self, stream: TextOut | None) -> None:
+        self._stream: TextOut = stream if stream is not None else sys.stdout
+        self.printed = 0
+        self.lost = 0
+        self.error: str | None = None
+        """Why the first lost item was lost (e.g. "No space left on device")."""
+
+    def _print(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            self.lost += 1
+            if self.error is None:
+                self.error = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            return
+        self.printed += 1
+
+
+class PlainSink(_Printer):
     """Prints each sentence once, when it is final: its time, the source text, then the translation."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream if stream is not None else sys.stdout
+    unit = "sentence"
+
+    def __init__(self, stream: TextOut | None = None) -> None:
+        super().__init__(stream)
         self._printed: set[str] = set()
 
     def __call__(self, event: Event) -> None:
@@ -35,18 +81,46 @@ class PlainSink:
             return
         # A sentence a rollover cut says so: its text may stop short.
         cut = " [interrupted]" if sentence.interrupted else ""
-        self._stream.write(f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n")
+        text = f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n"
         if sentence.target_text:
-            self._stream.write(f"           {sentence.target_text}\n")
-        self._stream.flush()
+            text += f"           {sentence.target_text}\n"
+        self._print(text)
 
 
-class JsonlSink:
-    """Every event as one JSON object per line (`event_to_json`), flushed per line."""
+class JsonlSink(_Printer):
+    """Every event as one JSON object per line (`event_to_json`), flushed per line.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream if stream is not None else sys.stdout
+    SessionStarted carries its time as the journal header does: `started_at_utc` ISO 8601 UTC (to the
+    second) and `started_at` epoch seconds (`event_from_json` reads either).
+    """
+
+    unit = "event"
 
     def __call__(self, event: Event) -> None:
-        self._stream.write(json.dumps(event_to_json(event), ensure_ascii=False, default=str) + "\n")
-        self._stream.flush()
+        record = event_to_json(event)
+        if isinstance(event, SessionStarted):
+            record["started_at"] = event.started_at_utc
+            record["started_at_utc"] = utc_iso(event.started_at_utc)
+        self._print(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+class FdWriter:
+    """Text straight to a file descriptor (stdout) with `os.write`.
+
+    Nothing is held in Python's buffered `sys.stdout`, so text that cannot be written (a full disk, a closed
+    pipe) fails here, once, where the printer counts it, and not again when the interpreter exits. (The
+    printers run on a thread of their own, `ThreadedSink`, so a blocking write holds up nothing else.)
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, text: str) -> int:
+        """Write all of `text`; raises OSError when it cannot."""
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data) :]
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to do: nothing is buffered."""
