@@ -15,6 +15,10 @@ SERVICE_UNREACHABLE = 6
 """The service could not be reached or recovered within the retry budget."""
 JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
+NO_SESSION = 8
+"""No live session to attach to or stop (none, not that name, its host gone), or the connection was lost."""
+SESSION_REFUSED = 9
+"""A live session's socket is not safely the user's own (another user's, or open to others): refused."""
 INTERRUPTED = 130
 """Ended by SIGINT (Ctrl-C), after the last results were collected."""
 TERMINATED = 143
@@ -29,6 +33,8 @@ DESCRIPTIONS = {
     SERVICE_REJECTED: "the service rejected the session (authentication or parameters)",
     SERVICE_UNREACHABLE: "the service could not be reached",
     JOURNAL_ERROR: "a journal could not be read",
+    NO_SESSION: "no such live session (attach, stop), or the connection to it was lost",
+    SESSION_REFUSED: "a live session's socket is not safely yours: refused",
     INTERRUPTED: "interrupted (SIGINT)",
     TERMINATED: "terminated (SIGTERM)",
 }
