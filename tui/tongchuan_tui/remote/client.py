@@ -114,7 +114,8 @@ class RemoteSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._pending: list[bytes] = []
-        self._last_n = 0
+        self._covered = 0
+        """Every event numbered up to this has been delivered (or superseded by one that was)."""
 
     # -- SessionLike -------------------------------------------------------------------------------------
 
@@ -217,6 +218,9 @@ class RemoteSession:
 
     async def _follow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int | None:
         """Deliver events until the end (an exit code) or an unexpected EOF (None: reconnect)."""
+        # History lines are in the order things first appeared, not in `n` order (a sentence's slot carries
+        # its newest revision's `n`), so only history-end says which numbers are covered.
+        in_history = True
         while True:
             try:
                 line = await reader.readline()
@@ -233,9 +237,10 @@ class RemoteSession:
             kind = message.get("kind")
             if kind == "event":
                 n = int(message.get("n", 0))
-                if n <= self._last_n:
-                    continue  # already delivered before a reconnect
-                self._last_n = n
+                if n <= self._covered:
+                    continue  # delivered before a reconnect
+                if not in_history:
+                    self._covered = n
                 try:
                     event = event_from_json(message["event"])
                 except (KeyError, TypeError, ValueError):
@@ -244,7 +249,11 @@ class RemoteSession:
                 if isinstance(event, SessionEnded):
                     self.ended = event
                 self._emit(event)
+                if self.ended is not None:
+                    return exitcodes.OK  # nothing follows the end
             elif kind == "history-end":
+                in_history = False
+                self._covered = max(self._covered, int(message.get("n", 0)))
                 if self._on_history_end is not None:
                     self._on_history_end()
                     self._on_history_end = None
