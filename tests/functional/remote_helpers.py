@@ -128,8 +128,9 @@ class Hosts:
                     os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def hosts(isolated_home: Path) -> Iterator[Hosts]:
+@contextlib.contextmanager
+def hosts_in(isolated_home: Path) -> Iterator[Hosts]:
+    """A `Hosts` with a fresh private runtime dir; every host started is killed on the way out."""
     # A short private path: a Unix socket's path is limited to 107 bytes.
     runtime = Path(tempfile.mkdtemp(prefix="tt-run-"))
     runtime.chmod(0o700)
@@ -154,6 +155,10 @@ class LineReader:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append((time.monotonic(), line.rstrip("\n")))
+
+    def join(self, timeout_s: float = 10) -> None:
+        """Wait (bounded) for the process's stdout to be read to its end."""
+        self._thread.join(timeout_s)
 
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
