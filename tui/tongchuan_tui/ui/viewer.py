@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from tongchuan_tui.pipeline.events import Event, SessionStarted
 from tongchuan_tui.remote.client import RemoteSession
 from tongchuan_tui.services import Services
 from tongchuan_tui.ui.app import InterpreterApp, UiSettings
@@ -29,6 +30,15 @@ class ViewerApp(InterpreterApp):
         session = self.services.session
         assert isinstance(session, RemoteSession)
         return session
+
+    def on_mount(self) -> None:
+        # (Textual calls InterpreterApp.on_mount as well.) The elapsed time counts from when the session
+        # started, not from when this viewer attached.
+        self.services.session.add_sink(self._started_when)
+
+    def _started_when(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self.model.started_ago(time.time() - event.started_at_utc)
 
     def action_quit_gracefully(self) -> None:
         """Ask: detach or stop. Once asked (or the session is over), quit as the app does."""
