@@ -261,3 +261,39 @@ def test_detach_still_fails_before_it_returns(hosts: Hosts, tmp_path: Path, emul
     assert "AuthFailure" in rejected.stderr
     assert "not-the-key" not in rejected.stderr
     assert hosts.cli("sessions").stdout.count("live:") == 0
+
+
+@pytest.mark.realtime
+def test_an_attachable_host_prints_serves_jsonl_viewers_and_ends_gracefully_on_hangup(
+    hosts: Hosts, tmp_path: Path, emulator: EmulatorHandle
+) -> None:
+    hosts.use(emulator)
+    wav = write_wav(tmp_path / "talk.wav", speech_like_pcm(30_000, speech_spans(SHORT_CUES), seed=8))
+    journal = tmp_path / "fg.jsonl"
+    args = ("--attachable", "--name", "stage", "--plain", "--input", str(wav), "--endpoint", emulator.url)
+    host = hosts.popen(*args, "--log", str(journal))
+    viewer = None
+    try:
+        printed = LineReader(host)
+        wait_for(lambda: "Sentence number 1." in printed.text(), 20, "the host printing a sentence")
+        hosts.collect_pids()
+        viewer = hosts.popen("attach", "stage", "--jsonl")
+        events = LineReader(viewer)
+        wait_for(lambda: "Sentence number 1." in events.text(), 10, "the history as JSON lines")
+        first = json.loads(events.lines[0][1])
+        assert first["type"] == "SessionStarted"
+        assert first["input"] == str(wav)
+        host.send_signal(signal.SIGHUP)  # the host's own terminal went away: it ends like `stop`
+        assert host.wait(timeout=30) == exitcodes.TERMINATED
+        assert viewer.wait(timeout=10) == 0
+        events.join()
+    finally:
+        for process in (host, viewer):
+            if process is not None and process.poll() is None:
+                process.kill()
+    last = json.loads(events.lines[-1][1])
+    assert last["type"] == "SessionEnded"
+    assert last["reason"] == "terminated"
+    assert emulator.state.sessions[-1].ended
+    assert read_journal(journal).closed
+    assert not (hosts.socket_dir / "stage.sock").exists()
