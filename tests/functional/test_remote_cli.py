@@ -219,6 +219,8 @@ def test_a_killed_host_leaves_a_crashed_journal_and_its_stale_socket_is_reported
     listed = hosts.cli("sessions", "--json")
     rows = json.loads(listed.stdout)
     assert rows[0]["live"]["name"] == "doomed"
+    assert rows[0]["status"] == "live"
+    assert "[live: doomed]" in hosts.cli("sessions").stdout
 
     os.kill(int(info["pid"]), signal.SIGKILL)
     wait_for(lambda: hosts.cli("attach", "doomed", "--plain").returncode == exitcodes.NO_SESSION, 10, "gone")

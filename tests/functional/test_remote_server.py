@@ -259,3 +259,29 @@ def test_a_second_host_cannot_take_a_live_name(served: tuple[ControlServer, Comm
     with pytest.raises(NameInUseError):
         ControlServer(session_paths("talk-1", runtime), info("talk-1"), Commands()).start()
     assert probe(server.paths.socket).name == "talk-1"
+
+
+def test_naming_is_needed_only_when_several_sessions_run(runtime: Path) -> None:
+    with pytest.raises(ChoiceError) as none:
+        choose(None)
+    assert none.value.code == exitcodes.NO_SESSION
+    assert "no live session" in str(none.value)
+    servers = [ControlServer(session_paths(n, runtime), info(n), Commands()) for n in ("alpha", "beta")]
+    for server in servers:
+        server.start()
+    try:
+        with pytest.raises(ChoiceError) as several:
+            choose(None)
+        assert several.value.code == exitcodes.USAGE
+        assert "several sessions are running (alpha, beta): name one" in str(several.value)
+        chosen, reports = choose("beta")
+        assert chosen.hello.name == "beta"
+        assert reports == []
+        with pytest.raises(ChoiceError) as missing:
+            choose("gamma")
+        assert missing.value.code == exitcodes.NO_SESSION
+        assert "running: alpha, beta" in str(missing.value)
+    finally:
+        for server in servers:
+            server.close()
+    assert not any(runtime.iterdir())  # each host removed its socket

@@ -69,7 +69,10 @@ def live_sessions(*, as_json: bool) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
 def sessions_command(ctx: click.Context, as_json: bool) -> None:
-    """List past sessions (their journals), newest first; a killed or crashed session shows as crashed."""
+    """List past sessions (their journals), newest first; a killed or crashed session shows as crashed.
+
+    Live sessions (--detach, --attachable) come first: name, state, languages, running time, viewers.
+    """
     if ctx.invoked_subcommand is not None:
         return
     directory = resolve_sessions_dir(ctx)
@@ -79,13 +82,19 @@ def sessions_command(ctx: click.Context, as_json: bool) -> None:
         rows = [s.to_json() for s in summaries]
         for row in rows:
             row["live"] = live.get(str(row["path"]))
+            if row["live"] is not None:
+                row["status"] = "live"  # no closing line yet because it is still running
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not summaries:
         click.echo(f"no sessions in {directory}")
         return
     for summary in summaries:
-        click.echo(_row(summary))
+        running = live.get(str(summary.path))
+        text = _row(summary)
+        if running is not None:
+            text = text.split(f"  [{summary.status}")[0] + f"  [live: {running['name']}]"
+        click.echo(text)
 
 
 @sessions_command.command("prune")
