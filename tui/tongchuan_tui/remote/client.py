@@ -25,6 +25,8 @@ from tongchuan_tui.services import Sink
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 3.0
+DETACH_GRACE_S = 2.0
+"""How long a detaching viewer waits for the host's bye before closing its end anyway."""
 RECONNECTS = 3
 """Times a viewer the host dropped (it read too slowly) reconnects before giving up."""
 
@@ -148,6 +150,17 @@ class RemoteSession:
             return
         self.detached = True
         self._send(command("detach"))
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._close_after_grace)
+
+    def _close_after_grace(self) -> None:
+        # The host answers a detach with a bye; one that does not (hung, gone) must not keep the viewer.
+        assert self._loop is not None
+        writer = self._writer
+        if writer is not None:
+            self._loop.call_later(DETACH_GRACE_S, writer.transport.abort)
 
     async def run(self) -> int:
         """Follow the session to its end (0), or until detached (0); lost or unreachable: NO_SESSION."""
