@@ -15,9 +15,9 @@ SERVICE_UNREACHABLE = 6
 """The service could not be reached or recovered within the retry budget."""
 JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
-NO_SESSION = 8
+NO_SESSION = 10
 """No live session to attach to or stop (none, not that name, its host gone), or the connection was lost."""
-SESSION_REFUSED = 9
+SESSION_REFUSED = 11
 """A live session's socket is not safely the user's own (another user's, or open to others): refused."""
 INTERRUPTED = 130
 """Ended by SIGINT (Ctrl-C), after the last results were collected."""
