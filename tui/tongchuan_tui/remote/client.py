@@ -166,7 +166,7 @@ class RemoteSession:
         """Follow the session to its end (0), or until detached (0); lost or unreachable: NO_SESSION."""
         self._loop = asyncio.get_running_loop()
         attempts = 0
-        while True:
+        while not self.detached:
             try:
                 reader, writer = await self._connect()
             except (OSError, UnsafePathError, ValueError, StaleSocketError, RefusedError) as exc:
@@ -184,6 +184,7 @@ class RemoteSession:
             if attempts > RECONNECTS:
                 return self._lost(f"lost the connection to session {self.name} (it dropped this viewer)")
             log.warning("reconnecting to %s (attempt %d)", self.name, attempts)
+        return exitcodes.OK
 
     # -- internals ---------------------------------------------------------------------------------------
 
