@@ -196,7 +196,7 @@ def test_a_socket_open_to_others_cannot_be_attached(
     assert "already running" in twice.stderr
 
     socket_path.chmod(0o666)
-    for args in (("attach", "open", "--plain"), ("attach",), ("stop", "open")):
+    for args in (("attach", "open", "--plain"), ("attach", "--jsonl"), ("stop", "open")):
         refused = hosts.cli(*args)
         assert refused.returncode == exitcodes.SESSION_REFUSED, (args, refused.stderr)
         assert "mode 0666" in refused.stderr
@@ -225,7 +225,7 @@ def test_a_killed_host_leaves_a_crashed_journal_and_its_stale_socket_is_reported
     os.kill(int(info["pid"]), signal.SIGKILL)
     wait_for(lambda: hosts.cli("attach", "doomed", "--plain").returncode == exitcodes.NO_SESSION, 10, "gone")
     assert not (hosts.socket_dir / "doomed.sock").exists()  # cleaned up by the attach that found it stale
-    attach = hosts.cli("attach")
+    attach = hosts.cli("attach", "--plain")
     assert attach.returncode == exitcodes.NO_SESSION
     assert "no live session" in attach.stderr
 
@@ -255,6 +255,9 @@ def test_detach_still_fails_before_it_returns(hosts: Hosts, tmp_path: Path, emul
 
     stdin = hosts.cli("--detach", "--input", "-", "--endpoint", emulator.url)
     assert stdin.returncode == exitcodes.USAGE
+    no_terminal = hosts.cli("attach")  # the UI without a terminal: say so before looking for sessions
+    assert no_terminal.returncode == exitcodes.USAGE
+    assert "--plain or --jsonl" in no_terminal.stderr
 
     hosts.env["TENCENTCLOUD_SECRET_KEY"] = "not-the-key"
     rejected = hosts.cli("--detach", "--input", str(wav), "--endpoint", emulator.url)

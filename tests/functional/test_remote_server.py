@@ -137,7 +137,10 @@ async def test_two_viewers_at_once_command_the_one_session(served: tuple[Control
     second.add_sink(seen_second.append)
     tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
     await wait_until(lambda: server.viewers == 2, "two viewers")
-    assert (await asyncio.to_thread(probe, server.paths.socket)).viewers == 2  # a probe is not a viewer
+    hello = await asyncio.to_thread(probe, server.paths.socket)
+    assert hello.viewers == 2  # a probe is not a viewer
+    assert (hello.name, hello.input, hello.source, hello.target) == ("talk-1", "talk.wav", "zh", "en")
+    assert (hello.pid, hello.started_at, hello.state) == (os.getpid(), 1_700_000_000.0, "running")
 
     first.pause()
     first.mark("applause")

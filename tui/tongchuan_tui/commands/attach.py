@@ -46,9 +46,13 @@ def attach_command(ctx: click.Context, name: str | None, plain: bool, jsonl: boo
     stop it; a viewer's terminal closing only detaches. With --plain or --jsonl, follows until the session
     ends (exit 0); Ctrl-C detaches.
     """
+    headless = plain or jsonl
+    if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _stderr("attach: the UI needs a terminal; add --plain or --jsonl to print the session instead")
+        sys.exit(exitcodes.USAGE)
     live = pick(name)
     session = RemoteSession(live.paths.socket, live.paths.name)
-    if plain or jsonl:
+    if headless:
         sys.exit(asyncio.run(follow_headless(session, jsonl=jsonl)))
     obj: Any = ctx.find_root().obj
     settings = obj["settings"]
