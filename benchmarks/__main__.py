@@ -20,6 +20,7 @@ from benchmarks.client_bench import (
 )
 from benchmarks.emulator_thread import EmulatorThread
 from benchmarks.measure import fmt, peak_rss_mib
+from benchmarks.outputs_bench import ServeRun, outputs_section, serve_runs
 from benchmarks.report import Section, prose, render
 from benchmarks.ui_bench import (
     FloodResult,
@@ -32,7 +33,7 @@ from benchmarks.ui_bench import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("client", "baseline", "ui")
+PARTS = ("client", "baseline", "ui", "outputs")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -54,6 +55,7 @@ class Plan:
         self.catchup_seconds = 5.0 if quick else 15.0
         self.baseline_short = 3.0 if quick else 10.0
         self.jitter_seconds = 4.0 if quick else 10.0
+        self.serve_seconds = 4.0 if quick else 10.0
         self.revisions = 4_000 if quick else 20_000
         self.checkpoints = (2_500, 5_000, 10_000) if quick else (10_000, 25_000, 50_000)
 
@@ -69,6 +71,7 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
     flood: FloodResult | None = None
     memory: MemoryResult | None = None
     jitter: list[JitterRun] = []
+    serving: list[ServeRun] = []
     if "client" in args.only:
         _step(f"client: live and file runs ({plan.seconds:g} s), catch-up runs ({plan.catchup_seconds:g} s)")
         client = await run_client(emu, plan.seconds, plan.catchup_seconds)
@@ -82,6 +85,9 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
         memory = await memory_growth(plan.checkpoints)
         _step(f"ui: packet timing with and without the flooded UI ({plan.jitter_seconds:g} s each)")
         jitter = await jitter_runs(emu, plan.jitter_seconds)
+    if "outputs" in args.only:
+        _step(f"outputs: packet timing alone and serving 50 SSE clients ({plan.serve_seconds:g} s each)")
+        serving = await serve_runs(emu, plan.serve_seconds)
     sections: list[Section] = []
     if client is not None:
         sections += [latency_section(client), pacing_section(client), catchup_section(client)]
@@ -91,6 +97,8 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
         sections.append(baseline_section(client, baselines))
     if flood is not None or memory is not None or jitter:
         sections.append(ui_section(flood, memory, jitter))
+    if serving:
+        sections.append(outputs_section(serving))
     return sections
 
 

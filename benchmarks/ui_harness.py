@@ -1,4 +1,5 @@
-"""The load the UI benchmark puts on the real app: revision floods, a redraw meter, and a proxy session.
+"""The load the UI benchmark puts on the real app: revision floods, a redraw meter, and a real session run
+on a session engine's thread with the app subscribed to it, as the CLI runs it.
 
 The app runs headless (`App.run_test`), so Textual skips writing to a terminal; the meter adds that cost
 back by turning each screen update into its terminal string (`render_segments`) and timing it.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,8 +18,11 @@ from typing import Any
 
 from textual.screen import Screen
 
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded, SessionStarted
-from tongchuan_tui.services import Services, SessionLike, Sink
+from tongchuan_tui.pipeline.engine import SessionEngine
+from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded, SessionStarted, Sink
+from tongchuan_tui.pipeline.realtime import RealtimeRuntime
+from tongchuan_tui.pipeline.session import InterpreterSession
+from tongchuan_tui.services import Services, SessionLike
 from tongchuan_tui.ui.app import make_app
 
 SIZE = (160, 48)
@@ -203,14 +208,69 @@ def services_for(session: SessionLike) -> Services:
     )
 
 
-class FloodingProxy:
-    """Wraps a real session for the app, and floods the app's sink with revisions while it runs."""
+Runner = Callable[[Callable[[InterpreterSession], Awaitable[int]]], Awaitable[Any]]
+"""`sessions.run_session` with all but its `wrap` given: runs one bench session, returns its `SessionRun`."""
 
-    def __init__(self, inner: SessionLike, rate: float | None) -> None:
+
+class EngineBenchSession:
+    """What the bench's engine runs: `sessions.run_session` itself, on the engine's loop and thread, so the
+    client, the session and the loop-lag probe all live there, as the CLI's session does; the session's
+    events are handed to the engine's subscribers (the app)."""
+
+    def __init__(
+        self, runner: Callable[[Callable[[InterpreterSession], Awaitable[int]]], Awaitable[Any]]
+    ) -> None:
+        self._runner = runner
+        self._sinks: list[Sink] = []
+        self._inner: InterpreterSession | None = None
+        self._stop_reason: str | None = None
+        self.result: Any = None
+        """The `SessionRun` once done."""
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    async def run(self) -> int:
+        async def wrap(session: InterpreterSession) -> int:
+            self._inner = session
+            for sink in self._sinks:
+                session.add_sink(sink)
+            if self._stop_reason is not None:
+                session.stop(self._stop_reason)
+            return await session.run()
+
+        self.result = await self._runner(wrap)
+        return int(self.result.exit_code)
+
+    def stop(self, reason: str = "stopped") -> None:
+        if self._inner is not None:
+            self._inner.stop(reason)
+        elif self._stop_reason is None:
+            self._stop_reason = reason
+
+    def pause(self) -> None:
+        """Not used."""
+
+    def resume(self) -> None:
+        """Not used."""
+
+    def mark(self, label: str = "") -> None:
+        """Not used."""
+
+
+class FloodingProxy:
+    """Wraps the engine for the app, and floods the app's sink with revisions from a thread of its own while
+    the session runs — as a session producing that many revisions would, from the engine's thread, without
+    charging the making of the events to the engine's loop."""
+
+    def __init__(self, inner: SessionEngine, rate: float | None) -> None:
         self._inner = inner
         self._rate = rate
-        """Revisions per second (0: none), or None for as fast as the loop allows."""
+        """Revisions per second (0: none), or None for as fast as the app takes them."""
         self._app_sinks: list[Sink] = []
+        self._stop_flood = threading.Event()
+        self.backlog: Callable[[], int] = lambda: 0
+        """Events the app has not taken yet (set once the app exists; paces the unbounded flood)."""
         self.pushed = 0
         self.exit_code = -1
         self.finished = asyncio.Event()
@@ -219,30 +279,36 @@ class FloodingProxy:
         self._app_sinks.append(sink)
         self._inner.add_sink(sink)
 
-    async def _flood(self) -> None:
+    def _flood(self) -> None:
         events = revisions(10**9, 8, session=99)
         tick = 0.05
         burst = BURST if self._rate is None else max(1, round(self._rate * tick))
         next_at = time.monotonic()
-        while True:
+        while not self._stop_flood.is_set():
             for _ in range(burst):
                 event = next(events)
                 for sink in self._app_sinks:
                     sink(event)
             self.pushed += burst
             if self._rate is None:
-                await asyncio.sleep(0)
+                # As fast as the app applies them: wait (bounded) until it has taken most of the last burst.
+                deadline = time.monotonic() + 1.0
+                while self.backlog() > BURST // 2 and time.monotonic() < deadline:
+                    self._stop_flood.wait(0.001)
             else:
                 next_at += tick
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                self._stop_flood.wait(max(0.0, next_at - time.monotonic()))
 
     async def run(self) -> int:
-        flood = asyncio.ensure_future(self._flood() if self._rate != 0 else asyncio.sleep(0))
+        flood = threading.Thread(target=self._flood, name="bench-flood", daemon=True)
+        if self._rate != 0:
+            flood.start()
         try:
             self.exit_code = await self._inner.run()
         finally:
-            flood.cancel()
-            await asyncio.gather(flood, return_exceptions=True)
+            self._stop_flood.set()
+            if flood.is_alive():
+                flood.join(5.0)
             self.finished.set()
         return self.exit_code
 
@@ -259,27 +325,30 @@ class FloodingProxy:
         self._inner.mark(label)
 
 
-def in_flooded_app(
-    meter: RedrawMeter, counts: dict[str, float], rate: float | None
-) -> Callable[[SessionLike], Awaitable[int]]:
-    """A `run_session(wrap=...)` that runs the session inside the app while flooding the app at `rate`
-    revisions per second (None: as fast as the loop allows)."""
-
-    async def wrap(session: SessionLike) -> int:
-        proxy = FloodingProxy(session, rate)
-        app = make_app(UiSettingsForBench(), services_for(proxy))
-        async with app.run_test(size=SIZE) as pilot:
-            meter.install(app)
-            try:
-                t0 = time.monotonic()
-                await proxy.finished.wait()
-                t1 = time.monotonic()
-                counts["flooded"] = proxy.pushed
-                counts["seconds"] = t1 - t0
-                counts["redraws_per_s"] = meter.rate(t0, t1)
-                await pilot.pause(0.1)
-            finally:
-                meter.uninstall()
-        return proxy.exit_code
-
-    return wrap
+async def in_flooded_app(
+    meter: RedrawMeter,
+    counts: dict[str, float],
+    rate: float | None,
+    runner: Runner,
+) -> Any:
+    """Run `runner` (a `run_session(wrap=...)`) on a session engine's thread with the real app subscribed on
+    this loop, flooding the app at `rate` revisions per second (None: as fast as it takes them); returns
+    the runner's `SessionRun`."""
+    bench = EngineBenchSession(runner)
+    engine = SessionEngine(bench, name="bench-session-engine", runtime=RealtimeRuntime())
+    proxy = FloodingProxy(engine, rate)
+    app = make_app(UiSettingsForBench(), services_for(proxy))
+    proxy.backlog = lambda: len(app._inbox)
+    async with app.run_test(size=SIZE) as pilot:
+        meter.install(app)
+        try:
+            t0 = time.monotonic()
+            await proxy.finished.wait()
+            t1 = time.monotonic()
+            counts["flooded"] = proxy.pushed
+            counts["seconds"] = t1 - t0
+            counts["redraws_per_s"] = meter.rate(t0, t1)
+            await pilot.pause(0.1)
+        finally:
+            meter.uninstall()
+    return bench.result

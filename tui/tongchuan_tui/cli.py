@@ -64,6 +64,12 @@ def fail(message: str, code: int) -> None:
     help="UI layout at start.",
 )
 @click.option("--final-only", is_flag=True, default=None, help="UI: show translations only once final.")
+@click.option("--serve", metavar="[HOST:]PORT", help="Serve a caption page, event feed (loopback default).")
+@click.option("--serve-token", metavar="TOKEN", help="Token the live server requires (else generated).")
+@click.option("--live-srt", type=click.Path(path_type=Path), help="Keep an SRT file of the sentences, live.")
+@click.option("--live-vtt", type=click.Path(path_type=Path), help="Keep a WebVTT file of them, live.")
+@click.option("--live-text", type=click.Path(path_type=Path), help="Keep the last lines in a text file.")
+@click.option("--live-text-lines", type=int, metavar="N", help="Lines kept in --live-text (default 2).")
 @click.option("--detach", is_flag=True, help="Run in the background; print its name (see `attach`, `stop`).")
 @click.option("--attachable", is_flag=True, help="Run headless in the foreground, attachable by name.")
 @click.option("--name", metavar="NAME", help="Name of a --detach/--attachable session (default talk-N).")
@@ -89,6 +95,12 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "profile": "profile",
         "layout": "layout",
         "final_only": "final_only",
+        "serve": "serve",
+        "serve_token": "serve_token",
+        "live_srt": "live_srt",
+        "live_vtt": "live_vtt",
+        "live_text": "live_text",
+        "live_text_lines": "live_text_lines",
     }
     flags = {key: options[opt] for opt, key in flag_names.items() if options.get(opt) is not None}
     if options["no_log"]:
@@ -97,12 +109,20 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         loaded = load_settings(config_path=options["config_path"], flags=flags)
     except ConfigError as exc:
         fail(str(exc), exitcodes.USAGE)
-    from tongchuan_tui.logs import setup_logging
+    from tongchuan_tui.logs import SecretFilter, setup_logging
 
-    setup_logging(level=loaded.settings.log_level)
+    # The log's masking filter, handed to whatever learns a secret (no process-wide one).
+    secret_filter = SecretFilter()
+    setup_logging(level=loaded.settings.log_level, secret_filter=secret_filter)
     for warning in loaded.warnings:
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
-    ctx.obj = {"settings": loaded.settings, "config_path": loaded.path, "loaded": loaded, "options": options}
+    ctx.obj = {
+        "settings": loaded.settings,
+        "config_path": loaded.path,
+        "loaded": loaded,
+        "options": options,
+        "secret_filter": secret_filter,
+    }
     if ctx.invoked_subcommand is None and (options["detach"] or options["attachable"]):
         from tongchuan_tui.remote.host import host_command
         from tongchuan_tui.remote.spawn import detach_command
@@ -110,14 +130,14 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         if options["detach"] and options["attachable"]:
             fail("--detach and --attachable exclude each other", exitcodes.USAGE)
         if options["detach"]:
-            sys.exit(detach_command(ctx, loaded.settings, options))
-        sys.exit(host_command(loaded.settings, options))
+            sys.exit(detach_command(ctx, loaded.settings, options, secret_filter=secret_filter))
+        sys.exit(host_command(loaded.settings, options, secret_filter=secret_filter))
     if ctx.invoked_subcommand is None:
         if options["name"]:
             fail("--name names a --detach or --attachable session", exitcodes.USAGE)
         from tongchuan_tui.commands.run import run_command
 
-        sys.exit(run_command(loaded.settings, options))
+        sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
 
 
 def _register() -> None:

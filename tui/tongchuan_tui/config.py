@@ -76,6 +76,22 @@ class Settings:
     """Show only finished sentences, not the ones still being revised."""
     log_level: str = "INFO"
     """Detail of the diagnostic log file: DEBUG, INFO, WARNING or ERROR."""
+    serve: str | None = None
+    """Serve the caption page, event feed and transcript over HTTP at "[HOST:]PORT" (loopback unless a host
+    is given; unset: no server)."""
+    serve_token: str | None = field(default=None, repr=False)
+    """Token every request to the live server must carry (8+ URL-safe characters; unset: none on loopback,
+    a generated one beyond it)."""
+    serve_max_clients: int = 100
+    """Most live-server clients connected at once (1..10000); more are answered 503."""
+    live_srt: Path | None = None
+    """SRT file rewritten (atomically) as each sentence finalises (unset: none)."""
+    live_vtt: Path | None = None
+    """WebVTT file rewritten (atomically) as each sentence finalises (unset: none)."""
+    live_text: Path | None = None
+    """Text file holding the last `live_text_lines` translations, for an OBS text source (unset: none)."""
+    live_text_lines: int = 2
+    """Lines kept in `live_text` (1..100)."""
     secret_id: str | None = field(default=None, repr=False)
     """[credentials] table only: SecretId, used when neither the environment nor the profile file has keys."""
     secret_key: str | None = field(default=None, repr=False)
@@ -149,7 +165,7 @@ def settings_for_display(settings: Settings) -> dict[str, object]:
         value = getattr(settings, name)
         if name == "secret_id" and value:
             value = mask(value)
-        elif name in ("secret_key", "token") and value:
+        elif name in ("secret_key", "token", "serve_token") and value:
             value = REDACTED
         elif isinstance(value, Path):
             value = str(value)
@@ -246,6 +262,43 @@ def _optional_path(value: object) -> Path | None:
     raise _Bad("a directory path (a string)")
 
 
+def _optional_file(value: object) -> Path | None:
+    if isinstance(value, Path):
+        return value.expanduser()
+    if isinstance(value, str):
+        return Path(value.strip()).expanduser() if value.strip() else None
+    raise _Bad("a file path (a string)")
+
+
+def _serve(value: object) -> str | None:
+    from tongchuan_tui.outputs.address import parse_serve_address
+
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Bad("[HOST:]PORT, e.g. 8080 or 0.0.0.0:8080")
+    if not value.strip():
+        return None
+    try:
+        parse_serve_address(value)
+    except ValueError as exc:
+        raise _Bad(f"[HOST:]PORT, e.g. 8080 or 0.0.0.0:8080 ({exc})") from None
+    return value.strip()
+
+
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _serve_token(value: object) -> str | None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if 8 <= len(text) <= 256 and set(text) <= _TOKEN_CHARS:
+            return text
+    raise _Bad("8 to 256 characters of A-Z, a-z, 0-9, - . _ ~")
+
+
 def _optional_language(value: object) -> str | None:
     if isinstance(value, str) and not value.strip():
         return None
@@ -280,6 +333,13 @@ VALIDATORS: dict[str, Callable[[object], object]] = {
     "layout": _choice("auto", "side", "stacked", "interleaved", "translation"),
     "final_only": _bool,
     "log_level": _choice("DEBUG", "INFO", "WARNING", "ERROR", fold=str.upper),
+    "serve": _serve,
+    "serve_token": _serve_token,
+    "serve_max_clients": _int_range(1, 10000),
+    "live_srt": _optional_file,
+    "live_vtt": _optional_file,
+    "live_text": _optional_file,
+    "live_text_lines": _int_range(1, 100),
     "secret_id": _secret,
     "secret_key": _secret,
     "token": _secret,
@@ -301,7 +361,7 @@ def _validate(name: str, value: object, where: str) -> object:
     try:
         return VALIDATORS[name](value)
     except _Bad as exc:
-        shown = "" if name in SECRET_KEYS else f" (got {value!r})"
+        shown = "" if name in (*SECRET_KEYS, "serve_token") else f" (got {value!r})"
         raise ConfigError(f"{where}: {name} must be {exc}{shown}") from None
 
 

@@ -60,30 +60,19 @@ class SecretFilter(logging.Filter):
 
 
 _HANDLER_MARK = "_tongchuan_tui_handler"
-_filter = SecretFilter()
-
-
-def secret_filter() -> SecretFilter:
-    """The process-wide filter on the log file's handler; `add()` secrets to it as they become known."""
-    return _filter
-
-
-def add_secrets(*secrets: str | None) -> None:
-    """Mask these values in every log line from now on."""
-    for secret in secrets:
-        _filter.add(secret)
 
 
 def setup_logging(
-    path: Path | None = None, level: str = "INFO", *, secrets: Iterable[str | None] = ()
+    path: Path | None = None, level: str = "INFO", *, secret_filter: SecretFilter | None = None
 ) -> Path:
-    """Send all logging (ours, aiohttp's...) to a rotating file, masked; returns its path.
+    """Send all logging (ours, aiohttp's...) to a rotating file, masked by `secret_filter`; returns its path.
 
-    `path` defaults to `config.log_file()` (the platform state/log dir).
+    The caller keeps the filter and `add()`s secrets to it as they become known (the CLI hands it to the run
+    that resolves the credentials); there is no process-wide one. `path` defaults to `config.log_file()`
+    (the platform state/log dir).
 
     Idempotent: a second call replaces the handler this module installed, leaving others alone.
     """
-    add_secrets(*secrets)
     path = path if path is not None else log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
@@ -96,7 +85,7 @@ def setup_logging(
     )
     setattr(handler, _HANDLER_MARK, True)
     handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(_filter)
+    handler.addFilter(secret_filter if secret_filter is not None else SecretFilter())
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     # Our own DEBUG lines are useful; aiohttp's and asyncio's at DEBUG are noise.

@@ -1,16 +1,19 @@
 """Wiring a run: settings → credentials, audio source, client (or in-process emulator), session, journal.
 
 The parts that need the event loop (the aiohttp session, the emulator, the audio threads) are built inside
-`ManagedSession.run`, so the same plan serves the headless runner and the UI's worker.
+`ManagedSession.run`, on the loop it runs on: `session_engine(plan)` runs it on the engine's own loop and
+thread, for the UI and the headless runner alike. The journal and the audio recorder write from threads of
+their own (`ThreadedSink`), so no disk work happens on the loop that paces the packets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,9 @@ from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
 from tongchuan_tui.config import Settings, sessions_dir, settings_for_display
 from tongchuan_tui.journal.recorder import RecordingError
-from tongchuan_tui.pipeline.events import Event, SessionEnded, WarningRaised
-from tongchuan_tui.services import Sink
+from tongchuan_tui.logs import SecretFilter
+from tongchuan_tui.pipeline.engine import SessionEngine
+from tongchuan_tui.pipeline.events import Event, SessionEnded, Sink, WarningRaised
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,11 @@ class RunPlan:
     journal_path: Path | None = None
     record_audio: Path | None = None
     on_journal_error: Callable[[str], None] | None = None
+    """Told of journal and recording trouble at once, from whichever thread found it."""
+    secret_filter: SecretFilter | None = None
+    """The log's masking filter; secrets learnt while building (the demo's) are added to it."""
+    sinks: list[Sink] = field(default_factory=list)
+    """More subscribers from the start (the live outputs), after the journal."""
 
     @property
     def input_spec(self) -> str:
@@ -92,11 +101,12 @@ class ManagedSession:
 
     def __init__(self, plan: RunPlan) -> None:
         self.plan = plan
-        self._sinks: list[Sink] = []
+        self._sinks: list[Sink] = list(plan.sinks)
         self._session: Any = None
         self._stop_reason: str | None = None
         self._paused = False
         self._marks: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.journal_path = plan.journal_path
 
     # -- SessionLike -------------------------------------------------------------------------------------
@@ -172,12 +182,30 @@ class ManagedSession:
         # interpretation goes on and the writer keeps retrying.
         if self.plan.on_journal_error is not None:
             self.plan.on_journal_error(message)
-        self._emit(WarningRaised(f"journal: {message}", code="journal"))
+        self._emit_from_any_thread(WarningRaised(f"journal: {message}", code="journal"))
 
     def _recording_failed(self, message: str) -> None:
         if self.plan.on_journal_error is not None:
             self.plan.on_journal_error(f"recording: {message}")
-        self._emit(WarningRaised(f"audio recording: {message}", code="recording"))
+        self._emit_from_any_thread(WarningRaised(f"audio recording: {message}", code="recording"))
+
+    def _emit_from_any_thread(self, event: Event) -> None:
+        """Emit on the session's loop, whichever thread (the journal's, the recorder's) has the news."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._emit(event)
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._emit(event)
+            return
+        try:
+            loop.call_soon_threadsafe(self._emit, event)
+        except RuntimeError:  # closed meanwhile: the session is over, nobody listens any more
+            log.warning("%s (after the session ended)", getattr(event, "message", event))
 
     def _end_before_start(self, code: int, message: str) -> int:
         event = SessionEnded(reason="failed" if code else "stopped", at_ms=0, exit_code=code, message=message)
@@ -197,6 +225,7 @@ class ManagedSession:
         from tongchuan_tui.pipeline.session import InterpreterSession, SessionOptions
 
         plan = self.plan
+        self._loop = asyncio.get_running_loop()
         settings = plan.settings
         credentials = plan.credentials
         endpoint = settings.endpoint
@@ -215,9 +244,9 @@ class ManagedSession:
             endpoint = emulator.url
         if credentials is None:  # pragma: no cover - the CLI resolves them before planning
             raise RuntimeError("no credentials")
-        from tongchuan_tui.logs import add_secrets
-
-        add_secrets(credentials.secret_id, credentials.secret_key, credentials.token)
+        if plan.secret_filter is not None:
+            for secret in (credentials.secret_id, credentials.secret_key, credentials.token):
+                plan.secret_filter.add(secret)
 
         source: AudioSource = open_source(plan.input_spec, loop=plan.loop_input)
         client = await stack.enter_async_context(
@@ -228,20 +257,26 @@ class ManagedSession:
                 language=settings.language,
             )
         )
+        from tongchuan_tui.pipeline.offload import ThreadedSink
+
         sinks: list[Sink] = []
         if plan.journal_path is not None:
             from tongchuan_tui.journal.writer import JournalWriter
 
             writer = JournalWriter(plan.journal_path, on_error=self._journal_failed)
-            stack.callback(writer.close)
-            sinks.append(writer)
-        audio_tap = None
+            journal = ThreadedSink(writer, name="journal", on_close=writer.close)
+            # Closed (everything queued written, fsync'd) before `run` returns: a session is over only once
+            # its journal is complete.
+            stack.callback(journal.close)
+            sinks.append(journal)
+        audio_tap: Callable[[bytes], None] | None = None
         if plan.record_audio is not None:
             from tongchuan_tui.journal.recorder import AudioRecorder
 
             recorder = AudioRecorder(plan.record_audio, on_error=self._recording_failed)
-            stack.callback(recorder.close)
-            audio_tap = recorder
+            recording = ThreadedSink(recorder, name="audio-recorder", on_close=recorder.close)
+            stack.callback(recording.close)
+            audio_tap = recording
         options = SessionOptions(
             source=settings.source,
             target=settings.target,
@@ -258,6 +293,15 @@ class ManagedSession:
         )
         # The journal is the first sink, so it has every event before any front end can fail on one.
         return InterpreterSession(options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap)
+
+
+def session_engine(plan: RunPlan) -> SessionEngine:
+    """The session of `plan`, ready to run on its own loop and thread (`start()` or `await run()`), with the
+    interpreter tuned for pacing while it runs (a short lock switch interval, full garbage collections in
+    the quiet moments between packets: `pipeline.realtime`)."""
+    from tongchuan_tui.pipeline.realtime import RealtimeRuntime
+
+    return SessionEngine(ManagedSession(plan), name="session-engine", runtime=RealtimeRuntime())
 
 
 def with_demo_defaults(settings: Settings) -> Settings:

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tongchuan_tui.pipeline.events import Event
+# Defined in the layers they belong to; re-exported here, where front ends have always found them.
+from tongchuan_tui.audio.devices import DeviceInfo
+from tongchuan_tui.pipeline.events import Sink
 
-Sink = Callable[[Event], None]
-"""Anything that takes events. Called on the event loop's thread; must not block."""
+__all__ = ["DeviceInfo", "Services", "SessionLike", "Sink"]
 
 
 class SessionLike(Protocol):
     """A live session, or a replay of a journal: an event stream plus the commands a user may give."""
 
     def add_sink(self, sink: Sink) -> None:
-        """Receive every event from now on."""
+        """Receive every event from now on (maybe on another thread: the sink must not block)."""
         ...
 
     async def run(self) -> int:
@@ -44,17 +45,6 @@ class SessionLike(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """A capture device as PortAudio lists it."""
-
-    index: int
-    name: str
-    channels: int
-    default_rate: float
-    is_default: bool = False
-
-
 @dataclass
 class Services:
     """Everything a front end needs, injected (see `ui.app.make_app`)."""
@@ -73,5 +63,7 @@ class Services:
     """Switch the live session to the device `mic:<index>`; raises AudioInputError."""
     export: Callable[[str, Path | None], Path] | None = None
     """Export the running session's journal in a format (srt, vtt, txt, md, json); returns the file."""
+    live_status: Callable[[], str] | None = None
+    """The live server's line for the UI (address, token, clients connected); None when not serving."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Run in order when the front end has finished (client session, in-process emulator...)."""

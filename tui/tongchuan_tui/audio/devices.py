@@ -6,16 +6,28 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from tongchuan_tui.audio.source import AudioInputError
-from tongchuan_tui.services import DeviceInfo
 
 logger = logging.getLogger(__name__)
 
 PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input - --plain"
 NO_DEVICE_HINT = f"over SSH pipe audio from the machine with the microphone instead: {PIPE_ALTERNATIVE}"
 NO_PYAUDIO = "microphone capture needs PyAudio: pip install 'tongchuan-tui[mic]'"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """A capture device as PortAudio lists it."""
+
+    index: int
+    name: str
+    channels: int
+    default_rate: float
+    is_default: bool = False
+
 
 _ALSA_HANDLER = ctypes.CFUNCTYPE(
     None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p

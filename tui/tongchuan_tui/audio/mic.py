@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tongchuan_tui.audio.devices import (
+    DeviceInfo,
     import_pyaudio,
     input_devices,
     resolve_device,
@@ -16,7 +17,6 @@ from tongchuan_tui.audio.pipe import PcmPipe
 from tongchuan_tui.audio.resample import ToServiceFormat
 from tongchuan_tui.audio.source import AudioInputError
 from tongchuan_tui.audio.threaded import ThreadedSource
-from tongchuan_tui.services import DeviceInfo
 
 logger = logging.getLogger(__name__)
 

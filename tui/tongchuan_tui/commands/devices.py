@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import click
 
-from tongchuan_tui.audio.devices import NO_DEVICE_HINT, NO_PYAUDIO, list_devices, pyaudio_available
-from tongchuan_tui.services import DeviceInfo
+from tongchuan_tui.audio.devices import (
+    NO_DEVICE_HINT,
+    NO_PYAUDIO,
+    DeviceInfo,
+    list_devices,
+    pyaudio_available,
+)
 
 _PIPE_INSTEAD = NO_DEVICE_HINT[0].upper() + NO_DEVICE_HINT[1:]
 

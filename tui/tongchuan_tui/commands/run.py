@@ -14,17 +14,36 @@ import click
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
-from tongchuan_tui.runtime import ManagedSession, RunPlan, plan_journal_path, with_demo_defaults
+from tongchuan_tui.logs import SecretFilter
+from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, with_demo_defaults
 
 log = logging.getLogger(__name__)
+
+_SIGNAL_REASONS: dict[int, str] = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hangup",
+}
+"""The signals that end a headless session gracefully (SIGHUP: the SSH connection dropped), and why."""
+FORCED_END_S = 3.0
+"""After a forced quit, how long the session may still take to send its final packet and close its journal."""
 
 
 def _stderr(message: str) -> None:
     click.echo(f"tongchuan-tui: {message}", err=True)
 
 
-def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) -> RunPlan | int:
-    """Decide everything that can be decided before the loop starts; an int is an exit code (already said)."""
+def make_plan(
+    settings: Settings,
+    options: dict[str, Any],
+    *,
+    headless: bool,
+    secret_filter: SecretFilter | None = None,
+) -> RunPlan | int:
+    """Decide everything that can be decided before the loop starts; an int is an exit code (already said).
+
+    Secrets are added to `secret_filter` (the log's) as soon as they are known.
+    """
     from tongchuan_tui.api.client import parse_endpoint
     from tongchuan_tui.api.credentials import CredentialsError, resolve_credentials
 
@@ -47,6 +66,9 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         except CredentialsError as exc:
             _stderr(str(exc))
             return exitcodes.NO_CREDENTIALS
+        if secret_filter is not None:
+            for secret in (credentials.secret_id, credentials.secret_key, credentials.token):
+                secret_filter.add(secret)
         for warning in credentials.warnings:
             _stderr(f"warning: {warning}")
     log_path: Path | None = options.get("log_path")
@@ -60,17 +82,20 @@ def make_plan(settings: Settings, options: dict[str, Any], *, headless: bool) ->
         journal_path=journal_path,
         record_audio=options.get("record_audio"),
         on_journal_error=lambda message: _stderr(f"journal: {message}"),
+        secret_filter=secret_filter,
     )
 
 
-def run_command(settings: Settings, options: dict[str, Any]) -> int:
+def run_command(
+    settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
+) -> int:
     """Run one interpreting session; returns the process exit code."""
     headless = bool(options.get("plain") or options.get("jsonl"))
     if settings.input.strip() == "-" and not headless and not options.get("demo"):
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
         return exitcodes.USAGE
-    plan = make_plan(settings, options, headless=headless)
+    plan = make_plan(settings, options, headless=headless, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
     if not headless and not plan.demo:
@@ -78,9 +103,38 @@ def run_command(settings: Settings, options: dict[str, Any]) -> int:
         if problem is not None:
             _stderr(problem)
             return exitcodes.BAD_INPUT
-    if headless:
-        return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
-    return run_ui(plan)
+    outputs = start_live_outputs(plan, headless=headless)
+    if isinstance(outputs, int):
+        return outputs
+    try:
+        if headless:
+            return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
+        return run_ui(plan, live_status=outputs.status_line if outputs and outputs.server else None)
+    finally:
+        if outputs is not None:
+            outputs.close()
+
+
+def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
+    """The hook for `--serve` and `--live-*` (outputs/): start them and add their sink to the plan.
+
+    Returns the started `LiveOutputs` (or None when none is asked for), or an exit code (already said).
+    """
+    from tongchuan_tui.outputs import OutputsError
+    from tongchuan_tui.outputs.live import open_live_outputs
+
+    # While the UI runs the terminal is Textual's: a live file failing mid-session goes to the log file.
+    warn = _stderr if headless else lambda message: log.warning("%s", message)
+    try:
+        outputs = open_live_outputs(plan.settings, on_warning=warn)
+    except OutputsError as exc:
+        _stderr(str(exc))
+        return exitcodes.USAGE
+    if outputs is not None:
+        plan.sinks.append(outputs.sink)
+        if outputs.share_url is not None:
+            _stderr(f"serving the caption page at {outputs.share_url}")
+    return outputs
 
 
 def preflight_input(spec: str) -> str | None:
@@ -111,12 +165,19 @@ def preflight_input(spec: str) -> str | None:
 
 
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
-    """Interpret with the plain or JSONL sink on stdout until the input ends or a signal arrives."""
+    """Interpret with the plain or JSONL printer on stdout until the input ends or a signal arrives.
+
+    The session runs on its engine's thread; the printers are its subscribers, writing from their own
+    thread (a slow reader of stdout never holds up a packet); this loop only waits and handles signals.
+    """
+    from tongchuan_tui.pipeline.offload import ThreadedSink
     from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
 
-    session = ManagedSession(plan)
-    session.add_sink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout))
-    session.add_sink(_stderr_reporter)
+    engine = session_engine(plan)
+    printer = ThreadedSink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout), name="printer")
+    reporter = ThreadedSink(_stderr_reporter, name="stderr-reporter")
+    engine.add_sink(printer)
+    engine.add_sink(reporter)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals_seen: list[int] = []
@@ -125,20 +186,25 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
         signals_seen.append(signum)
         if len(signals_seen) > 1 and task is not None:
             # A second signal: the user does not want to wait for the last results.
+            engine.stop("interrupted")  # a second stop: the session stops awaiting them
             task.cancel()
             return
-        session.stop("interrupted" if signum == signal.SIGINT else "terminated")
+        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await session.run()
+        return await engine.run()
     except asyncio.CancelledError:
+        # Bounded: the final IsEnd and the journal's closing line still get their chance.
+        await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
         return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
+        printer.close()
+        reporter.close()
 
 
 def _stderr_reporter(event: object) -> None:
@@ -155,40 +221,47 @@ def _stderr_reporter(event: object) -> None:
         _stderr(event.message)
 
 
-def run_ui(plan: RunPlan) -> int:
-    """Interpret in the Textual UI."""
+def run_ui(plan: RunPlan, live_status: Any = None) -> int:
+    """Interpret in the Textual UI; the session runs on its engine's thread, the UI is one subscriber.
+
+    `live_status` gives the live server's line for the status bar, if serving.
+
+    Whatever ends the UI (q, a crash in it, the terminal hanging up), the session is then ended gracefully
+    and waited for (bounded): the final IsEnd is sent and the journal closed before the process exits.
+    """
+    from tongchuan_tui.commands.hangup import HangupGuard
     from tongchuan_tui.services import Services
     from tongchuan_tui.ui.app import make_app
 
     # While the UI runs the terminal is Textual's: journal trouble reaches the user as a notification
     # (WarningRaised) and the log file, never as stray stderr text.
     plan.on_journal_error = lambda message: log.warning("journal: %s", message)
-    session = ManagedSession(plan)
+    engine = session_engine(plan)
     services = Services(
-        session=session,
+        session=engine,
         input_description=plan.input_description,
         endpoint_host=plan.endpoint_host,
         emulated=plan.emulated,
         source_lang=plan.settings.source,
         target_lang=plan.settings.target,
         journal_path=plan.journal_path,
+        live_status=live_status,
     )
     if plan.settings.input.startswith("mic") and not plan.demo:
         from tongchuan_tui.audio.devices import list_devices
 
         services.list_devices = list_devices
-
-        async def switch(spec: str) -> None:
-            await session.switch_source(spec)
-
-        services.switch_device = switch
+        services.switch_device = engine.switch_source
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
     app = make_app(plan.settings, services)
-    app.run()
-    # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
-    code = app.return_code
-    return exitcodes.UNEXPECTED if code is None else code
+    guard = HangupGuard(engine, app, end_timeout_s=plan.settings.end_timeout_s)
+    with guard:
+        app.run()
+        # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
+        code = app.return_code
+        code = guard.finish(exitcodes.UNEXPECTED if code is None else code)
+    return code
 
 
 def _exporter(journal_path: Path) -> Any:

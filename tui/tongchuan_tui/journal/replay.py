@@ -22,9 +22,9 @@ from tongchuan_tui.pipeline.events import (
     Resumed,
     SentenceRevised,
     SessionEnded,
+    Sink,
     WarningRaised,
 )
-from tongchuan_tui.services import Sink
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ and pauses (a pause stops the timeline; it does not leave a hole in it).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +229,10 @@ Event = (
     | WarningRaised
     | SessionEnded
 )
+
+Sink: TypeAlias = Callable[[Event], None]
+"""Anything that takes events. It may be called from a thread that is not its own (the session engine's):
+it must not block, and hands any slow work (disk, a terminal, a socket) to its own thread or queue."""
 
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls

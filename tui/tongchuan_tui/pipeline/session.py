@@ -30,6 +30,7 @@ from tongchuan_tui.pipeline.events import (
     SentenceRevised,
     SessionEnded,
     SessionStarted,
+    Sink,
     StatsSnapshot,
     StatsUpdated,
     WarningRaised,
@@ -41,7 +42,6 @@ from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
 from tongchuan_tui.pipeline.transcript import Transcript
-from tongchuan_tui.services import Sink
 
 __all__ = ["InterpreterSession", "SessionOptions"]
 

@@ -20,61 +20,77 @@ import click
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
+from tongchuan_tui.logs import SecretFilter
 from tongchuan_tui.remote.paths import SessionPaths, UnsafePathError, session_paths, validate_name
 from tongchuan_tui.remote.server import ControlServer, HostInfo, NameInUseError
 from tongchuan_tui.runtime import RunPlan
 
-SIGNAL_REASONS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "terminated"}
+FORCED_END_S = 3.0
+"""After a second signal, how long the session may still take to send its last packet and close its journal
+(bounded, as a headless run's)."""
 
 
 def _stderr(message: str) -> None:
     click.echo(f"tongchuan-tui: {message}", err=True)
 
 
-def host_command(settings: Settings, options: dict[str, Any]) -> int:
+def host_command(
+    settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
+) -> int:
     """Run an attachable session in the foreground; returns the exit code."""
-    from tongchuan_tui.commands.run import make_plan
+    from tongchuan_tui.commands.run import make_plan, start_live_outputs
 
     name = options.get("name") or ""
-    if not name:
-        from tongchuan_tui.remote.live import next_default_name
-
-        name = next_default_name()
-    problem = validate_name(name)
-    if problem is not None:
-        _stderr(problem)
-        return exitcodes.USAGE
     try:
+        if not name:
+            from tongchuan_tui.remote.live import next_default_name
+
+            name = next_default_name()
+        problem = validate_name(name)
+        if problem is not None:
+            _stderr(problem)
+            return exitcodes.USAGE
         paths = session_paths(name)
     except UnsafePathError as exc:
         _stderr(str(exc))
-        return exitcodes.USAGE
-    plan = make_plan(settings, options, headless=True)
+        return exitcodes.SESSION_REFUSED
+    plan = make_plan(settings, options, headless=True, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
+    outputs = start_live_outputs(plan, headless=True)  # --serve, --live-*: as in any headless run
+    if isinstance(outputs, int):
+        return outputs
     output = "jsonl" if options.get("jsonl") else "plain" if options.get("plain") else None
-    return asyncio.run(run_host(plan, paths, output=output))
+    try:
+        return asyncio.run(run_host(plan, paths, output=output))
+    finally:
+        if outputs is not None:
+            outputs.close()
 
 
 async def run_host(plan: RunPlan, paths: SessionPaths, *, output: str | None = None) -> int:
-    """Serve `plan`'s session on `paths.socket` until it ends; returns its exit code."""
-    from tongchuan_tui.commands.run import _stderr_reporter
-    from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
-    from tongchuan_tui.runtime import ManagedSession
+    """Serve `plan`'s session on `paths.socket` until it ends; returns its exit code.
 
-    session = ManagedSession(plan)
-    loop = asyncio.get_running_loop()
+    The session runs on its engine's thread; the control server on its own; printers and the stderr
+    reporter write from theirs. This loop only waits and handles signals.
+    """
+    from tongchuan_tui.commands.run import _SIGNAL_REASONS, _stderr_reporter
+    from tongchuan_tui.pipeline.offload import ThreadedSink
+    from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
+    from tongchuan_tui.runtime import session_engine
+
+    engine = session_engine(plan)
 
     def on_command(name: str, args: dict[str, Any]) -> None:
-        # Called on the server's thread: the session is commanded on its own loop.
+        # Called on the server's thread; the engine's commands may come from any thread.
         if name == "pause":
-            loop.call_soon_threadsafe(session.pause)
+            engine.pause()
         elif name == "resume":
-            loop.call_soon_threadsafe(session.resume)
+            engine.resume()
         elif name == "mark":
-            loop.call_soon_threadsafe(session.mark, str(args.get("label", "")))
+            engine.mark(str(args.get("label", "")))
         elif name == "stop":
-            loop.call_soon_threadsafe(session.stop, "stopped")
+            engine.stop("stopped")
 
     info = HostInfo(
         name=paths.name,
@@ -97,32 +113,39 @@ async def run_host(plan: RunPlan, paths: SessionPaths, *, output: str | None = N
         _stderr(f"cannot serve session {paths.name} on {paths.socket}: {exc.strerror or exc}")
         return exitcodes.UNEXPECTED
     _write_info(paths, info)
-    if output == "jsonl":
-        session.add_sink(JsonlSink(sys.stdout))
-    elif output == "plain":
-        session.add_sink(PlainSink(sys.stdout))
-    session.add_sink(_stderr_reporter)
-    session.add_sink(server.sink)
+    sinks: list[ThreadedSink[Any]] = []
+    if output is not None:
+        printer = JsonlSink(sys.stdout) if output == "jsonl" else PlainSink(sys.stdout)
+        sinks.append(ThreadedSink(printer, name="printer"))
+    sinks.append(ThreadedSink(_stderr_reporter, name="stderr-reporter"))
+    for sink in sinks:
+        engine.add_sink(sink)
+    engine.add_sink(server.sink)  # never blocks: it only schedules work on the server's loop
+    loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals_seen: list[int] = []
 
     def on_signal(signum: int) -> None:
         signals_seen.append(signum)
         if len(signals_seen) > 1 and task is not None:
-            task.cancel()  # a second signal: do not wait for the last results
+            engine.stop("interrupted")  # a second signal: do not wait for the last results
+            task.cancel()
             return
-        session.stop(SIGNAL_REASONS[signal.Signals(signum)])
+        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in SIGNAL_REASONS:
+    for signum in _SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await session.run()
+        return await engine.run()
     except asyncio.CancelledError:
+        await asyncio.to_thread(engine.wait, FORCED_END_S)
         _stderr("forced to quit; the last results were not collected")
         return exitcodes.INTERRUPTED if signals_seen[:1] == [signal.SIGINT] else exitcodes.TERMINATED
     finally:
-        for signum in SIGNAL_REASONS:
+        for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
+        for sink in sinks:
+            sink.close()
         # Blocking but short and bounded: the session is over, nothing is paced any more.
         server.close()
         with contextlib.suppress(FileNotFoundError):

@@ -20,6 +20,7 @@ import platformdirs
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import Settings
+from tongchuan_tui.logs import SecretFilter
 from tongchuan_tui.remote.paths import UnsafePathError, session_paths, validate_name
 
 READY_TIMEOUT_S = 45.0
@@ -59,7 +60,13 @@ def host_arguments(ctx: click.Context) -> list[str]:
     return args
 
 
-def detach_command(ctx: click.Context, settings: Settings, options: dict[str, Any]) -> int:
+def detach_command(
+    ctx: click.Context,
+    settings: Settings,
+    options: dict[str, Any],
+    *,
+    secret_filter: SecretFilter | None = None,
+) -> int:
     """Start a background host for the session the options describe; returns the exit code."""
     from tongchuan_tui.commands.run import make_plan, preflight_input
     from tongchuan_tui.remote.live import LiveSession, check, next_default_name
@@ -83,7 +90,7 @@ def detach_command(ctx: click.Context, settings: Settings, options: dict[str, An
     except UnsafePathError as exc:
         _stderr(str(exc))
         return exitcodes.SESSION_REFUSED
-    plan = make_plan(settings, options, headless=True)
+    plan = make_plan(settings, options, headless=True, secret_filter=secret_filter)
     if isinstance(plan, int):
         return plan
     if not plan.demo:

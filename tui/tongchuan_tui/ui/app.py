@@ -1,8 +1,8 @@
 """The interpreter app: live source and translation, the stream's health, and the user's commands.
 
-The session runs in a worker (see `session_control`); its events go to a sink that only updates the UI-free
-`UiModel`. A timer (REFRESH_HZ) redraws the widgets whose part of the model changed, so redraws are coalesced
-however fast results arrive, and nothing is posted per packet.
+The session runs on its engine's own thread (see `session_control`); its events go to a sink that only queues
+them for the UI-free `UiModel`. A timer (REFRESH_HZ) applies them and redraws the widgets whose part of the
+model changed, so redraws are coalesced however fast results arrive, and nothing is posted per packet.
 """
 
 from __future__ import annotations
@@ -170,6 +170,7 @@ class InterpreterApp(SessionControl):
 
         Each widget compares what it would show with what it shows, so a tick with nothing new draws nothing.
         """
+        self._take_events()
         model = self.model
         self.query_one(SessionHeader).set_info(self._header_info())
         self._relayout()
@@ -210,6 +211,7 @@ class InterpreterApp(SessionControl):
             final_only=self.final_only,
             sentences=len(self.model.transcript),
             marks=self.model.marks,
+            serving=self.services.live_status() if self.services.live_status is not None else "",
         )
 
     # -- layout ------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Any
 
 from textual.app import App
 
+from tongchuan_tui.audio.devices import DeviceInfo
 from tongchuan_tui.audio.source import AudioInputError
-from tongchuan_tui.services import DeviceInfo
 from tongchuan_tui.ui.screens.pickers import device_picker, export_picker
 
 log = logging.getLogger(__name__)

@@ -2,14 +2,21 @@
 
 `SessionControl` is a base of `InterpreterApp`: everything here talks to `services.session` or decides when
 and with what code the app exits; drawing and layout stay in `app.py`.
+
+A live session runs on its engine's own thread (`pipeline.engine.SessionEngine`): the app's worker only
+awaits its end, and the app's sink, called on the engine's thread, only appends the event to an inbox that
+the redraw timer empties into the model on the app's thread (so a flood of revisions costs the engine a
+deque append each, and the app one batch per frame). A session that runs on the app's own loop (a replay,
+the tests' scripted sessions) reaches the model directly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-import gc
 import logging
+import threading
 
 from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -44,7 +51,9 @@ class SessionControl(App[int]):
         self._session_worker: Worker[int] | None = None
         self._session_error = False
         self._finishing = False
-        self._froze_heap = False
+        self._inbox: collections.deque[Event] = collections.deque()
+        self._app_thread = threading.get_ident()
+        self._app_loop: asyncio.AbstractEventLoop | None = None
 
     def _stop_redrawing(self) -> None:
         """Stop the app's redraw timer; called just before exiting (the app overrides this)."""
@@ -53,6 +62,8 @@ class SessionControl(App[int]):
 
     def _attach_session(self) -> None:
         """Register the sink; then start the session once the first frame is drawn."""
+        self._app_thread = threading.get_ident()
+        self._app_loop = asyncio.get_running_loop()
         # The sink is registered before the session starts so that no event (SessionStarted first) is missed.
         self.services.session.add_sink(self._sink)
         # The first frame (a layout and a full render: ~100 ms at 160×48) is drawn before the session
@@ -62,24 +73,24 @@ class SessionControl(App[int]):
     def _start_session(self) -> None:
         if self._session_worker is not None or not self.is_running:
             return
-        # A full garbage collection scans every tracked object, and drawing allocates enough to run one
-        # every second or so: with the tens of thousands of objects the libraries and Textual created by now
-        # (and keep) it stalls the loop that paces the packets for ~35 ms, without them ~8 ms. Undone when
-        # the app unmounts, so whatever of them became garbage is collected then.
-        gc.freeze()
-        self._froze_heap = True
         self._session_worker = self.run_worker(
             self._run_session(), name="session", group=SESSION_GROUP, exclusive=True, exit_on_error=False
         )
 
-    def on_unmount(self) -> None:
-        if self._froze_heap:
-            self._froze_heap = False
-            gc.unfreeze()
-
     def _sink(self, event: Event) -> None:
-        """The session's sink: runs on the event loop for every event; only updates the model."""
-        self.model.apply(event)
+        """The session's sink, called for every event on the session's thread: never blocks, never draws."""
+        if threading.get_ident() == self._app_thread:
+            self._take_events()
+            self.model.apply(event)
+        else:
+            # deque.append is atomic: no lock, no wake-up; the redraw timer picks it up within a frame.
+            self._inbox.append(event)
+
+    def _take_events(self) -> None:
+        """Apply the events that arrived from the session's thread since the last frame, in order."""
+        inbox = self._inbox
+        while inbox:
+            self.model.apply(inbox.popleft())
 
     async def _run_session(self) -> int:
         return await self.services.session.run()
@@ -118,7 +129,7 @@ class SessionControl(App[int]):
             ended = model.ended
             # A signal (the CLI's SIGTERM handler stops the session) means the user wants out, not a dialog;
             # in a replay those reasons are only what was recorded.
-            signalled = ended.reason in ("interrupted", "terminated") and not self.services.replay
+            signalled = ended.reason in ("interrupted", "terminated", "hangup") and not self.services.replay
             if self.quitting or signalled:
                 self.quitting = True
                 self._start_finish()
@@ -178,6 +189,23 @@ class SessionControl(App[int]):
         )
 
     # -- quitting ----------------------------------------------------------------------------------------
+
+    def request_end(self, reason: str) -> None:
+        """From any thread or a signal handler: the session is being ended from outside (`reason`: hangup,
+        terminated; the caller stopped it); quit as after `q` once it has ended."""
+        loop = self._app_loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the app is gone already
+            loop.call_soon_threadsafe(self._end_requested, reason)
+
+    def _end_requested(self, reason: str) -> None:
+        self._start_session()
+        self.quitting = True
+        if reason == "hangup":
+            # Nobody is looking any more: drawing would only compete with the session's last packets.
+            self._stop_redrawing()
+        self._start_finish()
 
     def action_quit_gracefully(self) -> None:
         """First press: stop (final IsEnd, last results), then exit. Second press: exit now."""

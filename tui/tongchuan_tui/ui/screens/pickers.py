@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tongchuan_tui.services import DeviceInfo
+from tongchuan_tui.audio.devices import DeviceInfo
 
 EXPORT_FORMATS: tuple[tuple[str, str], ...] = (
     ("srt", "SubRip subtitles"),

@@ -87,6 +87,8 @@ class StatusInfo:
     final_only: bool
     sentences: int
     marks: int
+    serving: str = ""
+    """The live server's line (address, clients), when serving."""
 
 
 def status_text(info: StatusInfo) -> Text:
@@ -102,6 +104,8 @@ def status_text(info: StatusInfo) -> Text:
     text.append(f" · {info.sentences} sentence" + ("" if info.sentences == 1 else "s"))
     if info.marks:
         text.append(f" · {info.marks} mark" + ("" if info.marks == 1 else "s"))
+    if info.serving:
+        text.append(f" · {info.serving}", style="bold cyan")
     text.append(" · ? help", style="dim")
     return text
 
