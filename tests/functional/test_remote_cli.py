@@ -151,7 +151,7 @@ def test_a_detached_session_keeps_interpreting_while_viewers_come_and_go(
     assert [s.target_text for s in recorded.sentences if s.final] == [
         f"Sentence number {i}." for i in range(1, 14)
     ]
-    assert process_gone(pid)
+    wait_for(lambda: process_gone(pid), 10, "the host process to exit")
 
 
 @pytest.mark.realtime
