@@ -46,7 +46,7 @@ def host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
     served.server.sink(
         SessionStarted(1_700_000_000.0, "talk.wav", "zh", "en", "sync", 200, "127.0.0.1", True)
     )
-    sentence = Sentence("0:1", 0, "1", 3, "各位早上好。", "Good morning, everyone.", 0, 1200, True)  # type: ignore[arg-type]
+    sentence = Sentence("0:1", 0, "1", 3, "各位早上好。", "Good morning, everyone.", 0, 1200, True)
     served.server.sink(SentenceRevised(sentence))
     try:
         yield served

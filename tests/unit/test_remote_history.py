@@ -21,7 +21,7 @@ from tongchuan_tui.remote.history import EventHistory
 
 
 def revised(i: int, ver: int, final: bool = False) -> SentenceRevised:
-    sentence = Sentence(f"0:{i}", 0, str(i), ver, f"句{i}", f"S{i} v{ver}", i * 1000, i * 1000 + 900, final)  # type: ignore[arg-type]
+    sentence = Sentence(f"0:{i}", 0, str(i), ver, f"句{i}", f"S{i} v{ver}", i * 1000, i * 1000 + 900, final)
     return SentenceRevised(sentence)
 
 

@@ -47,7 +47,7 @@ class Clock:
 def make(
     index: int, ver: int = 1, *, final: bool = False, source: str = "源", target: str = "target"
 ) -> Sentence:
-    return Sentence(f"0:{index}", 0, index, ver, source, target, index * 1000, index * 1000 + 900, final)
+    return Sentence(f"0:{index}", 0, str(index), ver, source, target, index * 1000, index * 1000 + 900, final)
 
 
 STARTED = SessionStarted(0.0, "file:a.wav", "zh", "en", "sync", 200, "127.0.0.1:1", True)
@@ -86,8 +86,8 @@ def test_bounded_to_the_newest_sentences() -> None:
         model.revise(make(index))
     kept = model.sentences()
     assert len(kept) == 100
-    assert kept[0].se_id == 900
-    assert kept[-1].se_id == 999
+    assert kept[0].se_id == "900"
+    assert kept[-1].se_id == "999"
     assert model.evicted == 900
 
 
@@ -217,10 +217,10 @@ def test_aligned_rows_take_the_taller_text() -> None:
     assert rows.total_lines == 4
     located = rows.locate(2)
     assert located is not None
-    assert (located[0].sentence.se_id, located[1]) == (0, 2)
+    assert (located[0].sentence.se_id, located[1]) == ("0", 2)
     located = rows.locate(3)
     assert located is not None
-    assert located[0].sentence.se_id == 1
+    assert located[0].sentence.se_id == "1"
     assert rows.locate(4) is None
 
 
@@ -398,7 +398,7 @@ def test_evicting_sentences_moves_every_line() -> None:
     damage = rows.sync(model)
     assert damage is not None
     assert (damage.start, damage.stop) == (0, None)
-    assert [row.sentence.se_id for row in rows.rows] == [1, 2, 3]
+    assert [row.sentence.se_id for row in rows.rows] == ["1", "2", "3"]
     assert rows.tops == [0, 1, 2]
 
 

@@ -50,7 +50,11 @@ def fail(message: str, code: int) -> None:
 @click.option("--mode", type=click.Choice(["sync", "split"]), help="TongChuanSync, or Recognize + Display.")
 @click.option("--chunk-ms", type=int, help="Packet length in ms (200–500).")
 @click.option("--max-backlog-ms", type=int, help="Live audio kept while the service is slow (ms).")
-@click.option("--translate-time", type=click.IntRange(0, 2), help="0 none, 1 final only, 2 real time.")
+@click.option(
+    "--translate-time",
+    type=click.IntRange(0, 2),
+    help="0 no translation, 2 real-time sentence translation (1: an alias of 2).",
+)
 @click.option("--endpoint", metavar="URL", help="Service address (e.g. a local emulator).")
 @click.option("--plain", is_flag=True, help="No UI: print each finished sentence (headless).")
 @click.option("--jsonl", is_flag=True, help="No UI: print every event as a JSON line (headless).")

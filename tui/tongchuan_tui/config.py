@@ -53,7 +53,8 @@ class Settings:
     max_backlog_ms: int = 10000
     """Live inputs: audio waiting to be sent beyond this (ms) is dropped, oldest first (1000..600000)."""
     translate_time: int = 2
-    """TranslateTime sent with each packet: 0 = no translation, 1 or 2 = real-time sentence translation."""
+    """TranslateTime sent with each packet: 0 = no translation, 2 = real-time sentence translation (the only
+    values the API reference defines). 1, which the official quick start sends, is read as 2."""
     display_interval_ms: int = 300
     """Split mode: how often TongChuanDisplay is polled, in milliseconds (100..10000)."""
     endpoint: str = DEFAULT_ENDPOINT
@@ -207,6 +208,16 @@ def _int_range(low: int, high: int, only: tuple[int, ...] = ()) -> Callable[[obj
     return check
 
 
+def _translate_time(value: object) -> int:
+    # The reference defines 0 and 2 only; 1 (the quick start's value) is kept working as an alias of 2 rather
+    # than sent as a value whose meaning is undocumented.
+    try:
+        checked = _int_range(0, 2, only=(0, 1, 2))(value)
+    except _Bad:
+        raise _Bad("0 (no translation) or 2 (real-time sentence translation)") from None
+    return 2 if checked == 1 else checked
+
+
 def _float_range(low: float, high: float) -> Callable[[object], float]:
     allowed = f"a number of seconds from {low:g} to {high:g}"
 
@@ -321,7 +332,7 @@ VALIDATORS: dict[str, Callable[[object], object]] = {
     "mode": _choice("sync", "split"),
     "chunk_ms": _int_range(200, 500),
     "max_backlog_ms": _int_range(1000, 600000),
-    "translate_time": _int_range(0, 2, only=(0, 1, 2)),
+    "translate_time": _translate_time,
     "display_interval_ms": _int_range(100, 10000),
     "endpoint": _endpoint,
     "profile": _profile,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 OK = 0
 UNEXPECTED = 1
 USAGE = 2
@@ -12,9 +14,11 @@ BAD_INPUT = 4
 SERVICE_REJECTED = 5
 """The service refused the session for good: authentication or parameters."""
 SERVICE_UNREACHABLE = 6
-"""The service could not be reached or recovered within the retry budget."""
+"""The service could not be reached or recovered within the retry budget, or its TLS is not trusted."""
 JOURNAL_ERROR = 7
 """A journal to read is missing, corrupt beyond use, or from a newer format version."""
+SERVICE_MALFORMED = 8
+"""The service's answer could not be understood (malformed, or not the tsi API at that address)."""
 NO_SESSION = 10
 """No live session to attach to or stop (none, not that name, its host gone), or the connection was lost."""
 SESSION_REFUSED = 11
@@ -31,10 +35,23 @@ DESCRIPTIONS = {
     NO_CREDENTIALS: "no credentials found",
     BAD_INPUT: "the audio input cannot be used",
     SERVICE_REJECTED: "the service rejected the session (authentication or parameters)",
-    SERVICE_UNREACHABLE: "the service could not be reached",
+    SERVICE_UNREACHABLE: "the service could not be reached (network, or TLS not trusted)",
     JOURNAL_ERROR: "a journal could not be read",
+    SERVICE_MALFORMED: "the service's answer could not be understood",
     NO_SESSION: "no such live session (attach, stop), or the connection to it was lost",
     SESSION_REFUSED: "a live session's socket is not safely yours: refused",
     INTERRUPTED: "interrupted (SIGINT)",
     TERMINATED: "terminated (SIGTERM)",
 }
+
+
+class _ServiceError(Protocol):
+    kind: str
+
+
+_BY_KIND = {"malformed": SERVICE_MALFORMED, "unreachable": SERVICE_UNREACHABLE}
+
+
+def for_error(error: _ServiceError) -> int:
+    """The exit code of a session ended by a final service error (`api.errors.TsiError.kind`)."""
+    return _BY_KIND.get(error.kind, SERVICE_REJECTED)

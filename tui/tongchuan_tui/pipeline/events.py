@@ -20,13 +20,23 @@ class Sentence:
     key: str
     """Unique in the session: `{service_session_index}:{se_id}`."""
     service_session: int
-    se_id: int
+    se_id: str
+    """The service's SeId: opaque text, compared for equality only (never parsed, never ordered)."""
     se_ver: int
     source_text: str
     target_text: str
     start_ms: int
     end_ms: int
     final: bool
+    raw_start: int | None = None
+    """StartTime as the service sent it (its unit is undocumented); None in journals of format 1."""
+    raw_end: int | None = None
+    """EndTime as the service sent it."""
+    unit_ms: int | None = None
+    """How many ms one StartTime unit was taken to be when placing it (1, 10, 1000); 0: placed from when
+    the client saw it, because the service's times did not fit the audio sent."""
+    interrupted: bool = False
+    """A rollover cut it and the re-sent audio could not complete it: final, but its text may be partial."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,10 @@ def advice_for_code(code: str) -> str:
         return f"Check --source/--target: allowed pairs are {allowed_pairs()}."
     if code.startswith(("ResourceUnavailable", "FailedOperation", "ResourceInsufficient")):
         return "Check that simultaneous interpretation (tsi) is enabled in the Tencent Cloud console."
+    if code == "TLSError":
+        return "Check the system clock, any proxy that intercepts HTTPS, and the CA certificates."
+    if code == "ProtocolError" or code.startswith("HTTP"):
+        return "Check --endpoint (is it the tsi API?); the log file has the answer that could not be read."
     if code.startswith("RequestLimitExceeded"):
         return "The rate limit was exceeded for too long: stop other sessions or ask for a higher limit."
     return "See the log file for details, then retry."
@@ -61,6 +65,8 @@ def advice_for_exit(code: int) -> str:
         return CREDENTIALS_HINT + f" Allowed language pairs: {allowed_pairs()}."
     if code == exitcodes.SERVICE_UNREACHABLE:
         return "Check the network and --endpoint; the service did not answer within the retry budget."
+    if code == exitcodes.SERVICE_MALFORMED:
+        return "Check --endpoint (is it the tsi API?); the log file has the answer that could not be read."
     if code == exitcodes.NO_CREDENTIALS:
         return CREDENTIALS_HINT
     if code == exitcodes.JOURNAL_ERROR:
@@ -70,8 +76,12 @@ def advice_for_exit(code: int) -> str:
 
 def advice_for_failure(failure: RequestFailed) -> Advice:
     """The dialog for a request that failed for good."""
+    titles = {
+        "ProtocolError": "The service's answer could not be understood",
+        "TLSError": "The connection to the service is not trusted",
+    }
     return Advice(
-        title="The service rejected the session",
+        title=titles.get(failure.code, "The service rejected the session"),
         message=f"{failure.action}: {failure.code} — {failure.message}",
         action=advice_for_code(failure.code),
     )
