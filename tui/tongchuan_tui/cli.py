@@ -20,7 +20,8 @@ EPILOG = (
     "  tongchuan-tui --demo                       no account, no sound card: the built-in demo\n"
     "  tongchuan-tui --input talk.mp3 --plain     interpret a file, print finished sentences\n"
     "  arecord -f S16_LE -r 16000 -c 1 | ssh host tongchuan-tui --input - --plain\n"
-    "  tongchuan-tui --input https://example.com/live.m3u8 --source en --target zh\n\n" + EXIT_CODES_HELP
+    "  tongchuan-tui --input https://example.com/live.m3u8 --source en --target zh\n"
+    "  tongchuan-tui --detach --input talk.mp3    in the background; then attach / stop\n\n" + EXIT_CODES_HELP
 )
 
 
@@ -158,6 +159,9 @@ class _Main(click.Group):
 @click.option(
     "--keep-voice", is_flag=True, default=None, help="Keep each sentence's speech beside the journal."
 )
+@click.option("--detach", is_flag=True, help="Run in the background; print its name (see `attach`, `stop`).")
+@click.option("--attachable", is_flag=True, help="Run headless in the foreground, attachable by name.")
+@click.option("--name", metavar="NAME", help="Name of a --detach/--attachable session (default talk-N).")
 @click.pass_context
 def main(ctx: click.Context, /, **options: Any) -> None:
     """Live interpretation with Tencent Cloud simultaneous interpretation (腾讯同传), in the terminal.
@@ -225,7 +229,18 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "options": options,
         "secret_filter": secret_filter,
     }
+    if ctx.invoked_subcommand is None and (options["detach"] or options["attachable"]):
+        from tongchuan_tui.remote.host import host_command
+        from tongchuan_tui.remote.spawn import detach_command
+
+        if options["detach"] and options["attachable"]:
+            fail("--detach and --attachable exclude each other", exitcodes.USAGE)
+        if options["detach"]:
+            sys.exit(detach_command(ctx, loaded.settings, options, secret_filter=secret_filter))
+        sys.exit(host_command(loaded.settings, options, secret_filter=secret_filter))
     if ctx.invoked_subcommand is None:
+        if options["name"]:
+            fail("--name names a --detach or --attachable session", exitcodes.USAGE)
         from tongchuan_tui.commands.run import run_command
 
         sys.exit(run_command(loaded.settings, options, secret_filter=secret_filter))
@@ -242,6 +257,7 @@ def contradicting_options(options: dict[str, Any]) -> str | None:
 
 def _register() -> None:
     """Attach the subcommands (each in its own module)."""
+    from tongchuan_tui.commands.attach import attach_command
     from tongchuan_tui.commands.config import config_command
     from tongchuan_tui.commands.devices import devices_command
     from tongchuan_tui.commands.doctor import doctor_command
@@ -249,8 +265,10 @@ def _register() -> None:
     from tongchuan_tui.commands.export import export_command
     from tongchuan_tui.commands.replay import replay_command
     from tongchuan_tui.commands.sessions import sessions_command
+    from tongchuan_tui.commands.stop import stop_command
 
     for command in (
+        attach_command,
         config_command,
         devices_command,
         doctor_command,
@@ -258,6 +276,7 @@ def _register() -> None:
         export_command,
         replay_command,
         sessions_command,
+        stop_command,
     ):
         main.add_command(command)
 

@@ -22,6 +22,10 @@ SERVICE_MALFORMED = 8
 OUTPUT_LOST = 9
 """The session ran, but some of its output could not be written (stdout, the journal, the audio recording);
 what was lost is summed up on stderr."""
+NO_SESSION = 10
+"""No live session to attach to or stop (none, not that name, its host gone), or the connection was lost."""
+SESSION_REFUSED = 11
+"""A live session's socket is not safely the user's own (another user's, or open to others): refused."""
 INTERRUPTED = 130
 """Ended by SIGINT (Ctrl-C), after the last results were collected."""
 TERMINATED = 143
@@ -38,6 +42,8 @@ DESCRIPTIONS = {
     JOURNAL_ERROR: "a journal could not be read",
     SERVICE_MALFORMED: "the service's answer could not be understood",
     OUTPUT_LOST: "output was lost: stdout, the journal or the recording could not be written",
+    NO_SESSION: "no such live session (attach, stop), or the connection to it was lost",
+    SESSION_REFUSED: "a live session's socket is not safely yours: refused",
     INTERRUPTED: "interrupted (SIGINT)",
     TERMINATED: "terminated (SIGTERM)",
 }

@@ -21,7 +21,7 @@ from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, wi
 
 log = logging.getLogger(__name__)
 
-_SIGNAL_REASONS: dict[int, str] = {
+SIGNAL_REASONS: dict[int, str] = {
     signal.SIGINT: "interrupted",
     signal.SIGTERM: "terminated",
     signal.SIGHUP: "hangup",
@@ -242,7 +242,7 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     # cancel the run, a forced quit of a session that has barely started (the engine is built below).
     loop = asyncio.get_running_loop()
     early: list[int] = []
-    for signum in _SIGNAL_REASONS:
+    for signum in SIGNAL_REASONS:
         loop.add_signal_handler(signum, early.append, signum)
     from tongchuan_tui.pipeline.offload import ThreadedSink
     from tongchuan_tui.pipeline.sinks import FdWriter, JsonlSink, PlainSink
@@ -260,7 +260,7 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     reporter = ThreadedSink(StderrReporter(), name="stderr-reporter")
     engine.add_sink(reporter)
     try:
-        code = await _run_engine(engine, early)
+        code = await run_engine(engine, early)
     finally:
         if printer is not None:
             printer.close()
@@ -268,7 +268,7 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     return account_for_output(code, engine.session, lines)
 
 
-async def _run_engine(engine: Any, early: list[int]) -> int:
+async def run_engine(engine: Any, early: list[int]) -> int:
     """Run the session engine; the first SIGINT/SIGTERM/SIGHUP ends it gracefully, a second one forces it.
 
     `early`: signals that arrived while it was being built; the first of them ends it as soon as it runs.
@@ -277,7 +277,7 @@ async def _run_engine(engine: Any, early: list[int]) -> int:
     task = asyncio.current_task()
     signals_seen: list[int] = list(early[:1])
     if signals_seen:
-        engine.stop(_SIGNAL_REASONS.get(signals_seen[0], "terminated"))
+        engine.stop(SIGNAL_REASONS.get(signals_seen[0], "terminated"))
 
     def on_signal(signum: int) -> None:
         signals_seen.append(signum)
@@ -286,9 +286,9 @@ async def _run_engine(engine: Any, early: list[int]) -> int:
             engine.stop("interrupted")  # a second stop: the session stops awaiting them
             task.cancel()
             return
-        engine.stop(_SIGNAL_REASONS.get(signum, "terminated"))
+        engine.stop(SIGNAL_REASONS.get(signum, "terminated"))
 
-    for signum in _SIGNAL_REASONS:
+    for signum in SIGNAL_REASONS:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
         code: int = await engine.run()
@@ -300,7 +300,7 @@ async def _run_engine(engine: Any, early: list[int]) -> int:
         # No signal of ours seen: asyncio's own SIGINT handling cancelled the run.
         return exitcodes.INTERRUPTED if signals_seen[:1] in ([], [signal.SIGINT]) else exitcodes.TERMINATED
     finally:
-        for signum in _SIGNAL_REASONS:
+        for signum in SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
 
 

@@ -52,23 +52,55 @@ def _row(s: SessionSummary) -> str:
     )
 
 
+def live_sessions(*, as_json: bool) -> dict[str, Any]:
+    """Print the live (detached, attachable) sessions first; their JSON form by journal path.
+
+    A live session's journal has no closing line yet: `--json` marks its row with `"live"`; a live session
+    without a journal is shown in the text listing only. Stale sockets are cleaned up and reported (stderr).
+    """
+    from tongchuan_tui.remote.live import describe, safe_scan, to_json
+
+    live, reports = safe_scan()
+    for report in reports:
+        click.echo(f"tongchuan-tui: {report}", err=True)
+    if live and not as_json:
+        click.echo("live:")
+        for session in live:
+            click.echo(f"  {describe(session)}")
+        click.echo("")
+    return {str(s.hello.journal): to_json(s) for s in live if s.hello.journal}
+
+
 @click.group("sessions", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
 def sessions_command(ctx: click.Context, as_json: bool) -> None:
-    """List past sessions (their journals), newest first; a killed or crashed session shows as crashed."""
+    """List past sessions (their journals), newest first; a killed or crashed session shows as crashed.
+
+    Live sessions (--detach, --attachable) come first: name, state, languages, running time, viewers.
+    """
     if ctx.invoked_subcommand is not None:
         return
     directory = resolve_sessions_dir(ctx)
     summaries = list_sessions(directory)
+    live = live_sessions(as_json=as_json)
     if as_json:
-        click.echo(json.dumps([s.to_json() for s in summaries], ensure_ascii=False, indent=2))
+        rows = [s.to_json() for s in summaries]
+        for row in rows:
+            row["live"] = live.get(str(row["path"]))
+            if row["live"] is not None:
+                row["status"] = "live"  # no closing line yet because it is still running
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not summaries:
         click.echo(f"no sessions in {directory}")
         return
     for summary in summaries:
-        click.echo(_row(summary))
+        running = live.get(str(summary.path))
+        text = _row(summary)
+        if running is not None:
+            text = text.split(f"  [{summary.status}")[0] + f"  [live: {running['name']}]"
+        click.echo(text)
 
 
 @sessions_command.command("prune")

@@ -164,6 +164,7 @@ class UiModel:
         self.marks = 0
         self.service_sessions = 0
         self._started_clock: float | None = None
+        self._started_early_s = 0.0
         self._ended_clock: float | None = None
         self._clipped_at: float | None = None
         self._notice_interval_s = notice_interval_s
@@ -259,12 +260,16 @@ class UiModel:
             return STATE_STARTING
         return STATE_PAUSED if self.paused else STATE_LIVE
 
+    def started_ago(self, seconds: float) -> None:
+        """The session started `seconds` before its SessionStarted reached us (a viewer attaching late)."""
+        self._started_early_s = max(0.0, seconds)
+
     def elapsed_s(self) -> float:
         """Wall time since the session started (frozen once it ended)."""
         if self._started_clock is None:
             return 0.0
         end = self._ended_clock if self._ended_clock is not None else self.clock()
-        return max(0.0, end - self._started_clock)
+        return max(0.0, end - self._started_clock + self._started_early_s)
 
     def clipping(self) -> bool:
         """Whether the input clipped recently."""
