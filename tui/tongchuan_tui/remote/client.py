@@ -118,6 +118,8 @@ class RemoteSession:
         self._pending: list[bytes] = []
         self._covered = 0
         """Every event numbered up to this has been delivered (or superseded by one that was)."""
+        self._delivered_above: set[int] = set()
+        """Numbers above `_covered` delivered from a history that was cut off (a reconnect mid-history)."""
 
     # -- SessionLike -------------------------------------------------------------------------------------
 
@@ -251,9 +253,13 @@ class RemoteSession:
             kind = message.get("kind")
             if kind == "event":
                 n = int(message.get("n", 0))
-                if n <= self._covered:
+                if n <= self._covered or n in self._delivered_above:
                     continue  # delivered before a reconnect
-                if not in_history:
+                if in_history:
+                    # Only history-end says what is covered: if this connection drops first, the next
+                    # history must not deliver these again.
+                    self._delivered_above.add(n)
+                else:
                     self._covered = n
                 try:
                     event = event_from_json(message["event"])
@@ -268,6 +274,7 @@ class RemoteSession:
             elif kind == "history-end":
                 in_history = False
                 self._covered = max(self._covered, int(message.get("n", 0)))
+                self._delivered_above = {n for n in self._delivered_above if n > self._covered}
                 if self._on_history_end is not None:
                     self._on_history_end()
                     self._on_history_end = None
