@@ -291,8 +291,15 @@ class ManagedSession:
             emulated=plan.emulated,
             settings=settings_for_display(settings),
         )
+        # One account, one budget: shared with this user's other sessions on this machine (not the demo's).
+        from tongchuan_tui.pipeline.ratelimit import RateLimits
+        from tongchuan_tui.pipeline.ratelimit_file import account_rate_limits
+
+        limits = RateLimits() if plan.demo else account_rate_limits(endpoint, credentials.secret_id)
         # The journal is the first sink, so it has every event before any front end can fail on one.
-        return InterpreterSession(options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap)
+        return InterpreterSession(
+            options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap, rate_limits=limits
+        )
 
 
 def session_engine(plan: RunPlan) -> SessionEngine:

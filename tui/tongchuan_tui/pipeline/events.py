@@ -35,6 +35,8 @@ class Sentence:
     unit_ms: int | None = None
     """How many ms one StartTime unit was taken to be when placing it (1, 10, 1000); 0: placed from when
     the client saw it, because the service's times did not fit the audio sent."""
+    interrupted: bool = False
+    """A rollover cut it and the re-sent audio could not complete it: final, but its text may be partial."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,10 +37,11 @@ from tongchuan_tui.pipeline.events import (
 )
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
-from tongchuan_tui.pipeline.ratelimit import RateLimits, shared_rate_limits
+from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
+from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
 
 __all__ = ["InterpreterSession", "SessionOptions"]
@@ -56,8 +57,8 @@ small enough that the backlog shown is real lag rather than a full buffer of rea
 class InterpreterSession:
     """One live interpretation, from an audio source to sinks; implements `services.SessionLike`.
 
-    `rate_limits` defaults to the process-wide shared limits when running on the system clock, and to
-    private limits on the given clock otherwise (tests).
+    `rate_limits` is the account's budget, shared with whatever else uses it (runtime.py passes the one
+    shared by this user's processes); without one, the session has a private budget on its clock.
     """
 
     def __init__(
@@ -73,12 +74,13 @@ class InterpreterSession:
     ) -> None:
         self.options = options
         self._clock: Clock = clock or SystemClock()
-        self._limits = rate_limits or (shared_rate_limits() if clock is None else RateLimits(self._clock))
+        self._limits = rate_limits or RateLimits(self._clock)
         self._source = source
         self._sinks: list[Sink] = list(sinks)
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
+        self._stitcher = Stitcher(self._dispatch)
         self.transcript = Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
@@ -103,6 +105,7 @@ class InterpreterSession:
             emit=self._emit,
             on_packet=self._on_packet,
             started_at=self._started_at,
+            stitcher=self._stitcher,
         )
         self._tapped = 0
         self._reading = asyncio.Event()
@@ -247,6 +250,7 @@ class InterpreterSession:
         self._finished = True
         for sentence in self.transcript.close_all():
             self._emit(SentenceRevised(sentence))
+        self._stitcher.finish()
         self._emit(StatsUpdated(self._snapshot()))
         self._emit(
             SessionEnded(
@@ -323,6 +327,10 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
+        """Every event goes through the rollover stitcher first (it may rewrite, hold or drop sentences)."""
+        self._stitcher.feed(event)
+
+    def _dispatch(self, event: Event) -> None:
         """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
         self._stats.observe(event)
         failed: list[str] = []
