@@ -23,14 +23,22 @@ from tongchuan_tui.journal.reader import JournalError, read_journal
     help="Which language to show; both = source line(s) above the translation.",
 )
 @click.option(
+    "-t",
+    "--target",
+    metavar="LANG",
+    default=None,
+    help="Of a multi-target session, the translation to export (default: the first target).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
     help="Write to FILE instead of standard output.",
 )
-def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> None:
-    """Export the final sentences of a session journal (it may be from a crashed session).
+def export_command(journal: Path, fmt: str, text: str, target: str | None, output: Path | None) -> None:
+    """Export the final sentences of a session journal (it may be from a crashed session); of a session
+    interpreted into several languages, those of one target (--target, default the first).
 
     Subtitles (srt, vtt) follow the session timeline: cues in order, never overlapping, at most two lines
     of about 42 characters per language. txt is timestamped plain text, md a Markdown document, json all
@@ -43,7 +51,11 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
         sys.exit(exitcodes.JOURNAL_ERROR)
     for warning in recorded.warnings:
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
-    document = export(recorded, fmt, text)
+    try:
+        document = export(recorded, fmt, text, target)
+    except ValueError as exc:
+        click.echo(f"tongchuan-tui: {exc}", err=True)
+        sys.exit(exitcodes.USAGE)
     if output is None:
         click.echo(document, nl=False)
         return
@@ -52,4 +64,5 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
     except OSError as exc:
         click.echo(f"tongchuan-tui: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(exitcodes.UNEXPECTED)
-    click.echo(f"exported {len(recorded.sentences)} sentences to {output}", err=True)
+    count = len(recorded.for_target(target).sentences)
+    click.echo(f"exported {count} sentences to {output}", err=True)

@@ -228,6 +228,7 @@ class JournalWriter:
             endpoint_host=event.endpoint_host,
             emulated=event.emulated,
             settings=dict(event.settings),
+            targets=event.targets,
         )
         self._write_record(header.to_json(), sync=True)
         early, self._early = self._early, []

@@ -1,4 +1,5 @@
-"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line)."""
+"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line, each
+sentence tagged with its target language in a multi-target session)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import sys
 from typing import TextIO
 
-from tongchuan_tui.pipeline.events import Event, SentenceRevised, event_to_json
+from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, event_to_json
 
 
 def format_timestamp(ms: int) -> str:
@@ -18,13 +19,23 @@ def format_timestamp(ms: int) -> str:
 
 
 class PlainSink:
-    """Prints each sentence once, when it is final: its time, the source text, then the translation."""
+    """Prints each sentence once, when it is final: its time, the source text, then the translation.
+
+    With several targets, the first target's sentences print as above with the translation tagged
+    (`[en] …`); the other targets' print one line each, time and tagged translation (their source text is
+    the same speech, shown once).
+    """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
         self._printed: set[str] = set()
+        self._first = ""
+        self._multi = False
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self._first, self._multi = event.all_targets[0], len(event.all_targets) > 1
+            return
         if not isinstance(event, SentenceRevised) or not event.sentence.final:
             return
         sentence = event.sentence
@@ -35,9 +46,17 @@ class PlainSink:
             return
         # A sentence a rollover cut says so: its text may stop short.
         cut = " [interrupted]" if sentence.interrupted else ""
-        self._stream.write(f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n")
+        at = f"[{format_timestamp(sentence.start_ms)}]"
+        target = sentence.target or self._first
+        if self._multi and target != self._first:
+            if sentence.target_text:
+                self._stream.write(f"{at} [{target}] {sentence.target_text}{cut}\n")
+                self._stream.flush()
+            return
+        self._stream.write(f"{at} {sentence.source_text}{cut}\n")
         if sentence.target_text:
-            self._stream.write(f"           {sentence.target_text}\n")
+            tag = f"[{target}] " if self._multi else ""
+            self._stream.write(f"           {tag}{sentence.target_text}\n")
         self._stream.flush()
 
 
