@@ -126,6 +126,8 @@ def test_a_refused_target_leaves_the_other_running(isolated_home: Path, tmp_path
     assert finals == {("en", en) for _, en, _ in SENTENCES[:2]}
     # English went on to the end of the file; Japanese was refused at its first packet.
     assert [s.target for s in state.sessions] == ["en"]
-    assert state.sessions[0].ended and state.sessions[0].audio_ms >= 9_800
+    assert state.sessions[0].ended
+    assert state.sessions[0].audio_ms >= 9_800
     assert run.returncode == exitcodes.SERVICE_REJECTED
-    assert events[-1]["type"] == "SessionEnded" and events[-1]["reason"] == "input-ended"
+    assert events[-1]["type"] == "SessionEnded"
+    assert events[-1]["reason"] == "input-ended"
