@@ -99,7 +99,7 @@ def test_two_targets_of_a_40_second_file(isolated_home: Path, tmp_path: Path) ->
     vtt = tmp_path / "en.vtt"
     vtt_run = _cli(["export", str(journal), "--format", "vtt", "-o", str(vtt)], env, timeout_s=60)
     assert vtt_run.returncode == 0, vtt_run.stderr
-    assert [c.text for c in webvtt.read(str(vtt))] == [en for _, en, _ in SENTENCES]
+    assert [c.text for c in webvtt.read(str(vtt)).captions] == [en for _, en, _ in SENTENCES]
     both = _cli(["export", str(journal), "--format", "txt", "--target", "ja", "--text", "both"], env, 60)
     assert all(zh in both.stdout and ja in both.stdout for zh, _, ja in SENTENCES)
     assert not any(en in both.stdout for _, en, _ in SENTENCES)
