@@ -4,6 +4,7 @@ running; and the up-front arithmetic that refuses what cannot fit."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -168,3 +169,29 @@ def test_the_cli_refuses_targets_that_cannot_fit(isolated_home: Path) -> None:
     )
     assert done.returncode == exitcodes.USAGE
     assert "4 targets need 4 × 1000/500 = 8 TongChuanSync requests/s" in done.stderr.decode()
+
+
+async def test_spread_grants_of_one_process_are_one_interval_apart() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock, spread=True)
+    times: list[float] = []
+
+    async def one() -> None:
+        await limits.acquire(ACTION_SYNC)
+        times.append(round(clock.monotonic() - 1000.0, 3))
+
+    async def burst() -> None:
+        await asyncio.gather(*(one() for _ in range(12)))
+
+    await clock.run(burst())
+    # 12 streams in step: not a burst of 12 at once, but 40 ms (1/25 s) apart.
+    assert times == [round(0.04 * n, 3) for n in range(12)]
+
+
+async def test_targets_of_one_input_plan_their_first_packets_together() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock, {ACTION_SYNC: 10, ACTION_RECOGNIZE: 10, ACTION_DISPLAY: 50})
+    run = await run_session(make_pcm(4_000), clock=clock, limits=limits, target="en", targets=FOUR)
+    first = [len(c.data) // BYTES_PER_MS for c in run.service.uploads() if c.seq == 0]
+    # Planned for all four from the first packet on (4 in 90 % of 10/s: 460 ms), none at 200 ms.
+    assert first == [460] * 4

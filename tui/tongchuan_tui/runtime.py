@@ -299,7 +299,7 @@ class ManagedSession:
 
         per_action = account_limits(settings.upload_rate_limit)
         limits = (
-            RateLimits(limits=per_action)
+            RateLimits(limits=per_action, spread=True)
             if plan.demo
             else account_rate_limits(endpoint, credentials.secret_id, limits=per_action)
         )

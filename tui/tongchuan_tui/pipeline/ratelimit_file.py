@@ -123,7 +123,8 @@ def account_rate_limits(endpoint: str, secret_id: str, *, limits: dict[str, int]
     shared with this user's other processes on this machine (a private in-process budget if the runtime
     dir cannot be used; logged)."""
     try:
-        return RateLimits(SystemClock(), limits, store=FileStore(budget_path(endpoint, secret_id)))
+        store = FileStore(budget_path(endpoint, secret_id))
+        return RateLimits(SystemClock(), limits, store=store, spread=True)
     except (OSError, BudgetDirError) as error:
         log.warning("rate budget not shared with other processes: %s", error)
-        return RateLimits(SystemClock(), limits)
+        return RateLimits(SystemClock(), limits, spread=True)

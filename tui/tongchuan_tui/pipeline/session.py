@@ -243,6 +243,9 @@ class InterpreterSession:
         self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
         ticker = asyncio.ensure_future(self._tick())
         try:
+            if self.multi:
+                # Every target in the account's plan before the first packet: all planned for all of them.
+                await self._limits.join([lane.scheduler.stream for lane in self.lanes])
             outcomes = await asyncio.gather(*(self._run_lane(lane) for lane in self.lanes))
             outcome = self._combined(outcomes)
         except Exception as error:
