@@ -264,8 +264,9 @@ class InterpreterSession:
         outcome = await lane.run()
         if self._input_error is not None and outcome.reason == "input-ended":
             outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, self._input_error)
-        if self.multi and outcome.reason == "failed" and any(other.running for other in self.lanes):
-            # The others go on without it: the reader no longer feeds it nor waits for it.
+        if self.multi and outcome.reason == "failed" and self._input_error is None:
+            # Its own failure (not the input's): the others go on without it; the reader no longer feeds it
+            # nor waits for it.
             lane.backlog.space.set()
             self._emit(TargetEnded(lane.target, outcome.reason, outcome.exit_code, outcome.message))
         return outcome
