@@ -195,3 +195,15 @@ async def test_targets_of_one_input_plan_their_first_packets_together() -> None:
     first = [len(c.data) // BYTES_PER_MS for c in run.service.uploads() if c.seq == 0]
     # Planned for all four from the first packet on (4 in 90 % of 10/s: 460 ms), none at 200 ms.
     assert first == [460] * 4
+
+
+async def test_split_mode_polls_display_for_each_target() -> None:
+    run = await run_session(make_pcm(6_000), mode="split", target="en", targets=("en", "ja"))
+    assert run.code == exitcodes.OK
+    polled = {c.uuid for c in run.service.calls if c.action == ACTION_DISPLAY}
+    assert polled == set(run.service.order)
+    assert len(polled) == 2
+    finals = run.final_sentences()
+    en = [s.source_text for s in finals if s.target == "en"]
+    assert en
+    assert en == [s.source_text for s in finals if s.target == "ja"]
