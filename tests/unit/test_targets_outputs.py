@@ -17,7 +17,7 @@ from tongchuan_tui.config import ConfigError, load_settings
 from tongchuan_tui.journal.export import export
 from tongchuan_tui.journal.reader import read_journal
 from tongchuan_tui.journal.writer import JournalWriter
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded
+from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded, TargetEnded
 from tongchuan_tui.pipeline.sinks import PlainSink
 
 JA = ["これは一番目です。", "これは二番目です。"]
@@ -98,3 +98,12 @@ def test_targets_in_the_config_as_a_list_or_comma_separated(tmp_path: Path) -> N
         load_settings(config_path=config, env={}, flags={"target": "en,en"})
     with pytest.raises(ConfigError, match="language pair en → ja is not supported"):
         load_settings(config_path=config, env={}, flags={"source": "en", "target": "zh,ja"})
+
+
+def test_plain_shows_the_next_targets_source_once_the_first_stops() -> None:
+    out = io.StringIO()
+    sink = PlainSink(out)
+    sink(dataclasses.replace(started(), targets=("en", "ja")))
+    sink(TargetEnded("en", "failed", 5, "InvalidParameterValue"))
+    sink(SentenceRevised(_two_targets()[1]))
+    assert out.getvalue().splitlines() == ["[00:00] 第0句话，这是原文。", f"           [ja] {JA[0]}"]

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TextIO
 
-from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, event_to_json
+from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, TargetEnded, event_to_json
 
 
 def format_timestamp(ms: int) -> str:
@@ -23,18 +23,28 @@ class PlainSink:
 
     With several targets, the first target's sentences print as above with the translation tagged
     (`[en] …`); the other targets' print one line each, time and tagged translation (their source text is
-    the same speech, shown once).
+    the same speech, shown once). If the first target stops early, the next one's source text is shown.
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
         self._printed: set[str] = set()
         self._first = ""
+        self._untagged = ""
+        """The target of untagged sentences (single-target sessions and journals)."""
+        self._running: list[str] = []
         self._multi = False
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, SessionStarted):
-            self._first, self._multi = event.all_targets[0], len(event.all_targets) > 1
+            self._running = list(event.all_targets)
+            self._first = self._untagged = self._running[0]
+            self._multi = len(self._running) > 1
+            return
+        if isinstance(event, TargetEnded):
+            if event.target in self._running and len(self._running) > 1:
+                self._running.remove(event.target)
+                self._first = self._running[0]
             return
         if not isinstance(event, SentenceRevised) or not event.sentence.final:
             return
@@ -47,7 +57,7 @@ class PlainSink:
         # A sentence a rollover cut says so: its text may stop short.
         cut = " [interrupted]" if sentence.interrupted else ""
         at = f"[{format_timestamp(sentence.start_ms)}]"
-        target = sentence.target or self._first
+        target = sentence.target or self._untagged
         if self._multi and target != self._first:
             if sentence.target_text:
                 self._stream.write(f"{at} [{target}] {sentence.target_text}{cut}\n")
