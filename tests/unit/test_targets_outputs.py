@@ -17,7 +17,15 @@ from tongchuan_tui.config import ConfigError, load_settings
 from tongchuan_tui.journal.export import export
 from tongchuan_tui.journal.reader import read_journal
 from tongchuan_tui.journal.writer import JournalWriter
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded, TargetEnded
+from tongchuan_tui.pipeline.events import (
+    Event,
+    Sentence,
+    SentenceRevised,
+    SessionEnded,
+    StatsSnapshot,
+    StatsUpdated,
+    TargetEnded,
+)
 from tongchuan_tui.pipeline.sinks import PlainSink
 
 JA = ["これは一番目です。", "これは二番目です。"]
@@ -107,3 +115,20 @@ def test_plain_shows_the_next_targets_source_once_the_first_stops() -> None:
     sink(TargetEnded("en", "failed", 5, "InvalidParameterValue"))
     sink(SentenceRevised(_two_targets()[1]))
     assert out.getvalue().splitlines() == ["[00:00] 第0句话，这是原文。", f"           [ja] {JA[0]}"]
+
+
+def test_the_journal_keeps_each_targets_stats(tmp_path: Path) -> None:
+    clock = WallClock()
+    path = tmp_path / "stats.jsonl"
+    writer = JournalWriter(path, clock=clock, background_sync=False)
+    writer(dataclasses.replace(started(), targets=("en", "ja")))
+    for second in range(3):
+        clock.now += 1.0
+        writer(StatsUpdated(StatsSnapshot(requests_ok=10 * second)))
+        writer(StatsUpdated(StatsSnapshot(requests_ok=5 * second), target="en"))
+        writer(StatsUpdated(StatsSnapshot(requests_ok=4 * second), target="ja"))
+    writer(SessionEnded("input-ended", 3000, 0))
+    writer.close()
+    stats = [e.event for e in read_journal(path).events if isinstance(e.event, StatsUpdated)]
+    last = {s.target: s.stats.requests_ok for s in stats}
+    assert last == {"": 20, "en": 10, "ja": 8}
