@@ -25,6 +25,7 @@ from benchmarks.outputs_bench import ServeRun, outputs_section, serve_runs
 from benchmarks.reliability import clients_section, soak_section
 from benchmarks.report import Section, prose, render
 from benchmarks.soak import SoakResult, run_soak
+from benchmarks.targets_bench import TargetsRun, targets_runs, targets_section
 from benchmarks.ui_bench import (
     FloodResult,
     JitterRun,
@@ -36,7 +37,7 @@ from benchmarks.ui_bench import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("client", "baseline", "ui", "outputs", "soak", "clients")
+PARTS = ("client", "baseline", "ui", "outputs", "soak", "clients", "targets")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -69,6 +70,7 @@ class Plan:
         self.baseline_short = 3.0 if quick else 10.0
         self.jitter_seconds = 4.0 if quick else 10.0
         self.serve_seconds = 4.0 if quick else 10.0
+        self.targets_seconds = 6.0 if quick else 30.0
         self.revisions = 4_000 if quick else 20_000
         self.checkpoints = (2_500, 5_000, 10_000) if quick else (10_000, 25_000, 50_000)
 
@@ -87,6 +89,7 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
     serving: list[ServeRun] = []
     soak: SoakResult | None = None
     clients: list[ClientsResult] = []
+    targets: list[TargetsRun] = []
     if "client" in args.only:
         _step(f"client: live and file runs ({plan.seconds:g} s), catch-up runs ({plan.catchup_seconds:g} s)")
         client = await run_client(emu, plan.seconds, plan.catchup_seconds)
@@ -112,6 +115,9 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
             f" {plan.clients_seconds:g} s each"
         )
         clients = await run_clients(plan.client_counts, plan.clients_seconds)
+    if "targets" in args.only:
+        _step(f"targets: 1 input × 4 targets, then 3 inputs × 4 targets ({plan.targets_seconds:g} s each)")
+        targets = await targets_runs(emu, plan.targets_seconds)
     sections: list[Section] = []
     if client is not None:
         sections += [latency_section(client), pacing_section(client), catchup_section(client)]
@@ -127,6 +133,8 @@ async def _run(args: argparse.Namespace, plan: Plan, emu: EmulatorThread) -> lis
         sections.append(soak_section(soak))
     if clients:
         sections.append(clients_section(clients))
+    if targets:
+        sections.append(targets_section(targets))
     return sections
 
 

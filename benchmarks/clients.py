@@ -150,7 +150,7 @@ async def run_clients(counts: tuple[int, ...], audio_s: float) -> list[ClientsRe
                     *(_client(emu, wav, env, rng.uniform(0, STAGGER_S), timeout) for _ in range(count))
                 )
                 row = ClientsResult(count, audio_s, list(runs), wall_s=time.monotonic() - t0)
-                state = emu.call(lambda emu=emu: emu.handle.state)
+                state = emu.call(lambda: emu.handle.state)
                 uploads = [r for r in state.requests if r.action in ("TongChuanSync", "TongChuanRecognize")]
                 row.uploads = len(uploads)
                 row.refused = sum(1 for r in uploads if r.code.startswith("RequestLimitExceeded"))

@@ -11,6 +11,7 @@ FailedOperation — the last two force rollovers — and latency with jitter).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -140,7 +141,7 @@ async def _rotate_faults(emu: EmulatorThread, kinds_seen: list[str]) -> None:
         state = emu.call(lambda: emu.handle.state)
         newest = state.sessions[-1].packets[-1].seq if state.sessions and state.sessions[-1].packets else 0
         config = FaultConfig(error_rate=BACKGROUND_RATE, error_code=code, seed=turn, **kind(newest + AHEAD))
-        emu.call(lambda config=config: emu.handle.set_faults(config))
+        emu.call(functools.partial(emu.handle.set_faults, config))
         kinds_seen.append(f"{name} + {BACKGROUND_RATE:.0%} {code}")
         await asyncio.sleep(PERIOD_S)
 

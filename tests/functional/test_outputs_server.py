@@ -4,6 +4,7 @@ clients, and the live transcript parsed by the independent `srt` and `webvtt-py`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import socket
@@ -15,7 +16,7 @@ import webvtt
 from tests.functional.outputs_helpers import STARTED, SseReader, live_server, revision, wait_until
 
 from tongchuan_tui.outputs import port_is_free
-from tongchuan_tui.pipeline.events import MarkAdded, Paused, Resumed, SessionEnded
+from tongchuan_tui.pipeline.events import MarkAdded, Paused, Resumed, SentenceRevised, SessionEnded
 
 
 async def test_every_revision_arrives_in_order_with_consecutive_ids() -> None:
@@ -221,3 +222,36 @@ def test_port_is_free_tells_a_listening_port_from_a_free_one() -> None:
         assert not port_is_free("127.0.0.1", port)
     assert port_is_free("127.0.0.1", port)
     assert not port_is_free("no-such-host.invalid", 8080)
+
+
+async def test_each_language_of_a_multi_target_session_has_its_own_feed_and_transcript() -> None:
+    started = dataclasses.replace(STARTED, targets=("en", "ja"))
+
+    def tagged(n: int, text: str, target: str) -> SentenceRevised:
+        s = revision(n, 1, text, final=True).sentence
+        key = s.key if target == "en" else f"{target}/{s.key}"
+        return SentenceRevised(dataclasses.replace(s, key=key, target=target))
+
+    with live_server() as server:
+        server.sink(started)
+        server.sink(tagged(1, "Hello.", "en"))
+        server.sink(tagged(1, "こんにちは。", "ja"))
+        async with aiohttp.ClientSession() as http:
+            async with http.get(server.url + "events?lang=ja") as response:
+                feed = SseReader(response)
+                snapshot = await feed.next()
+                assert [s["target"] for s in snapshot.data["sentences"]] == ["こんにちは。"]
+                assert snapshot.data["status"]["targets"] == ["en", "ja"]
+                server.sink(tagged(2, "Goodbye.", "en"))
+                server.sink(tagged(2, "さようなら。", "ja"))
+                nxt = await feed.next()
+                assert (nxt.data["lang"], nxt.data["target"]) == ("ja", "さようなら。")
+            async with http.get(server.url + "transcript.srt") as response:
+                first = [cue.content for cue in srt.parse(await response.text())]
+            async with http.get(server.url + "transcript.srt?lang=ja") as response:
+                japanese = [cue.content for cue in srt.parse(await response.text())]
+            async with http.get(server.url + "events?lang=ko") as response:
+                assert response.status == 404
+                assert "it has: en, ja" in await response.text()
+    assert first == ["Hello.", "Goodbye."]
+    assert japanese == ["こんにちは。", "さようなら。"]

@@ -109,10 +109,13 @@ class _Main(click.Group):
     help="mic, mic:INDEX, mic:NAME, - (raw s16le 16 kHz mono on stdin), a file, or a URL.",
 )
 @click.option("-s", "--source", help="Spoken language: zh, en, ja, ko, yue.")
-@click.option("-t", "--target", help="Translation language (zh → en/ja/ko/yue; others → zh).")
+@click.option(
+    "-t", "--target", help="Translation language(s) (zh → en/ja/ko/yue; others → zh); several: en,ja,ko."
+)
 @click.option("--mode", type=click.Choice(["sync", "split"]), help="TongChuanSync, or Recognize + Display.")
 @click.option("--chunk-ms", type=int, help="Packet length in ms (200–500).")
 @click.option("--max-backlog-ms", type=int, help="Live audio kept while the service is slow (ms).")
+@click.option("--upload-rate-limit", type=int, metavar="N", help="Account's Sync requests/s (25).")
 @click.option(
     "--translate-time",
     type=click.IntRange(0, 2),
@@ -182,6 +185,7 @@ def main(ctx: click.Context, /, **options: Any) -> None:
         "mode": "mode",
         "chunk_ms": "chunk_ms",
         "max_backlog_ms": "max_backlog_ms",
+        "upload_rate_limit": "upload_rate_limit",
         "translate_time": "translate_time",
         "endpoint": "endpoint",
         "profile": "profile",

@@ -45,7 +45,9 @@ class Settings:
     source: str = "zh"
     """Language spoken: zh, en, ja, ko or yue."""
     target: str = "en"
-    """Language to interpret into: from zh → en, ja, ko, yue; from en, ja, ko, yue → zh."""
+    """Language(s) to interpret into: from zh → en, ja, ko, yue; from en, ja, ko, yue → zh. Several, comma
+    separated ("en,ja") or a list in the file, interpret the same speech into each at once (one service
+    session per target; the first one's source text is shown)."""
     mode: str = "sync"
     """API flow: "sync" (TongChuanSync answers each packet with results) or "split" (Recognize + Display)."""
     chunk_ms: int = 200
@@ -57,6 +59,9 @@ class Settings:
     values the API reference defines). 1, which the official quick start sends, is read as 2."""
     display_interval_ms: int = 300
     """Split mode: how often TongChuanDisplay is polled, in milliseconds (100..10000)."""
+    upload_rate_limit: int = 25
+    """Requests per second the account may make of TongChuanSync (and of TongChuanRecognize): the service's
+    default is 25; lower it to leave room for other programs on the account (1..1000)."""
     endpoint: str = DEFAULT_ENDPOINT
     """Service URL; https anywhere, plain http only sensible for a local emulator."""
     profile: str = "default"
@@ -126,6 +131,11 @@ class Settings:
     """[credentials] table only: SecretKey. Keep the file private (chmod 600)."""
     token: str | None = field(default=None, repr=False)
     """[credentials] table only: session token of temporary keys (sent as X-TC-Token)."""
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The target languages, the first one (whose source text is shown) first."""
+        return tuple(self.target.split(","))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +233,21 @@ def _choice(*allowed: str, fold: Callable[[str], str] = lambda s: s) -> Callable
         raise _Bad("one of " + ", ".join(allowed))
 
     return check
+
+
+def _targets(value: object) -> str:
+    """One language or several (a list, or comma separated), as "en,ja": none twice."""
+    items: list[object]
+    if isinstance(value, str):
+        items = [part for part in value.split(",")]
+    elif isinstance(value, list | tuple) and value:
+        items = list(value)
+    else:
+        items = [value]
+    codes = [_choice(*LANGUAGES)(item) for item in items]
+    if len(set(codes)) != len(codes):
+        raise _Bad("languages named once each, e.g. en,ja")
+    return ",".join(codes)
 
 
 def _int_range(low: int, high: int, only: tuple[int, ...] = ()) -> Callable[[object], int]:
@@ -417,12 +442,13 @@ def _endpoint(value: object) -> str:
 VALIDATORS: dict[str, Callable[[object], object]] = {
     "input": _text,
     "source": _choice(*LANGUAGES),
-    "target": _choice(*LANGUAGES),
+    "target": _targets,
     "mode": _choice("sync", "split"),
     "chunk_ms": _int_range(200, 500),
     "max_backlog_ms": _int_range(1000, 600000),
     "translate_time": _translate_time,
     "display_interval_ms": _int_range(100, 10000),
+    "upload_rate_limit": _int_range(1, 1000),
     "endpoint": _endpoint,
     "profile": _profile,
     "language": _optional_language,
@@ -559,11 +585,12 @@ def load_settings(
         origins[name] = f"flag {flag_name(name)}"
 
     settings = dataclasses.replace(DEFAULTS, **values)  # type: ignore[arg-type]  # each value validated
-    if settings.target not in LANGUAGE_PAIRS[settings.source]:
-        pairs = "; ".join(f"{s} → {', '.join(t)}" for s, t in LANGUAGE_PAIRS.items())
-        where = f"source from {origins['source']}, target from {origins['target']}"
-        if path is not None and "file" in (origins["source"], origins["target"]):
-            where += f" ({path})"
-        pair = f"{settings.source} → {settings.target}"
-        raise ConfigError(f"language pair {pair} is not supported ({where}); supported: {pairs}")
+    for target in settings.targets:
+        if target not in LANGUAGE_PAIRS[settings.source]:
+            pairs = "; ".join(f"{s} → {', '.join(t)}" for s, t in LANGUAGE_PAIRS.items())
+            where = f"source from {origins['source']}, target from {origins['target']}"
+            if path is not None and "file" in (origins["source"], origins["target"]):
+                where += f" ({path})"
+            pair = f"{settings.source} → {target}"
+            raise ConfigError(f"language pair {pair} is not supported ({where}); supported: {pairs}")
     return LoadedSettings(settings=settings, path=path, origins=origins, warnings=tuple(warnings))

@@ -94,7 +94,7 @@ def plan_journal_path(settings: Settings, log_path: Path | None, started_at: flo
     from tongchuan_tui.journal.writer import default_journal_path
 
     directory = sessions_dir(settings)
-    return default_journal_path(directory, started_at, settings.source, settings.target)
+    return default_journal_path(directory, started_at, settings.source, "+".join(settings.targets))
 
 
 class ManagedSession:
@@ -293,7 +293,8 @@ class ManagedSession:
             self.outputs.append(recorder)
         options = SessionOptions(
             source=settings.source,
-            target=settings.target,
+            target=settings.targets[0],
+            targets=settings.targets if len(settings.targets) > 1 else (),
             mode=settings.mode,
             chunk_ms=settings.chunk_ms,
             max_backlog_ms=settings.max_backlog_ms,
@@ -307,10 +308,16 @@ class ManagedSession:
             tts=tts_options(settings),
         )
         # One account, one budget: shared with this user's other sessions on this machine (not the demo's).
+        from tongchuan_tui.pipeline.budget import account_limits
         from tongchuan_tui.pipeline.ratelimit import RateLimits
         from tongchuan_tui.pipeline.ratelimit_file import account_rate_limits
 
-        limits = RateLimits() if plan.demo else account_rate_limits(endpoint, credentials.secret_id)
+        per_action = account_limits(settings.upload_rate_limit)
+        limits = (
+            RateLimits(limits=per_action, spread=True)
+            if plan.demo
+            else account_rate_limits(endpoint, credentials.secret_id, limits=per_action)
+        )
         # The journal is the first sink, so it has every event before any front end can fail on one.
         return InterpreterSession(
             options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap, rate_limits=limits

@@ -23,6 +23,13 @@ from tongchuan_tui.journal.reader import Journal, JournalError, read_journal
     help="Which language to show; both = source line(s) above the translation.",
 )
 @click.option(
+    "-t",
+    "--target",
+    metavar="LANG",
+    default=None,
+    help="Of a multi-target session, the translation to export (default: the first target).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -37,9 +44,10 @@ from tongchuan_tui.journal.reader import Journal, JournalError, read_journal
     help="Rebuild the voice track (.wav/.flac) from a session run with --keep-voice.",
 )
 def export_command(
-    journal: Path, fmt: str | None, text: str, output: Path | None, voice_out: Path | None
+    journal: Path, fmt: str | None, text: str, target: str | None, output: Path | None, voice_out: Path | None
 ) -> None:
-    """Export the final sentences of a session journal (it may be from a crashed session).
+    """Export the final sentences of a session journal (it may be from a crashed session); of a session
+    interpreted into several languages, those of one target (--target, default the first).
 
     Subtitles (srt, vtt) follow the session timeline: cues in order, never overlapping, at most two lines
     of about 42 characters per language. txt is timestamped plain text, md a Markdown document, json all
@@ -60,7 +68,11 @@ def export_command(
         _export_voice(recorded, voice_out)
     if fmt is None:
         return
-    document = export(recorded, fmt, text)
+    try:
+        document = export(recorded, fmt, text, target)
+    except ValueError as exc:
+        click.echo(f"tongchuan-tui: {exc}", err=True)
+        sys.exit(exitcodes.USAGE)
     if output is None:
         click.echo(document, nl=False)
         return
@@ -69,7 +81,8 @@ def export_command(
     except OSError as exc:
         click.echo(f"tongchuan-tui: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(exitcodes.UNEXPECTED)
-    click.echo(f"exported {len(recorded.sentences)} sentences to {output}", err=True)
+    count = len(recorded.for_target(target).sentences)
+    click.echo(f"exported {count} sentences to {output}", err=True)
 
 
 def _export_voice(recorded: Journal, voice_out: Path) -> None:

@@ -59,7 +59,7 @@ def replay_services(recorded: Journal, speed: float | None) -> Services:
         endpoint_host=started.endpoint_host,
         emulated=started.emulated,
         source_lang=started.source,
-        target_lang=started.target,
+        target_lang=",".join(started.all_targets),
         journal_path=recorded.path,
         replay=True,
         export=_exporter(recorded),

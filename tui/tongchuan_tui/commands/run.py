@@ -73,6 +73,20 @@ def make_plan(
                 secret_filter.add(secret)
         for warning in credentials.warnings:
             _stderr(f"warning: {warning}")
+    from tongchuan_tui.pipeline.budget import BudgetError, account_limits, plan_budget
+
+    try:
+        # One service session per target, all in the account's one budget: refused now if they cannot fit.
+        plan_budget(
+            len(settings.targets),
+            mode=settings.mode,
+            chunk_ms=settings.chunk_ms,
+            display_interval_ms=settings.display_interval_ms,
+            limits=account_limits(settings.upload_rate_limit),
+        )
+    except BudgetError as exc:
+        _stderr(str(exc))
+        return exitcodes.USAGE
     log_path: Path | None = options.get("log_path")
     journal_path = plan_journal_path(settings, log_path, time.time())
     return RunPlan(

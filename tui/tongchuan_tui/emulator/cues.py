@@ -1,6 +1,8 @@
 """Cue scripts: the sentences the emulator "recognises", laid on the audio time it receives.
 
-A cue script is JSON: a list of cues `{"start_ms", "end_ms", "source", "target"}`, or an object
+A cue script is JSON: a list of cues `{"start_ms", "end_ms", "source", "target"}`, where `target` is the
+translation, or an object of one per target language (`{"en": "...", "ja": "..."}`: a session answers in its
+Target's, the first one's when the script has none for it); or an object
 `{"cues": [...], "duration_ms": N, "source": "zh", "target": "en", "description": "..."}` (all but cues
 optional; duration_ms is where the timeline wraps with --loop-cues; source/target name the pair it is for).
 """
@@ -41,6 +43,13 @@ class Cue:
     end_ms: int
     source: str
     target: str
+    """The translation (the first language's, when the script gives one per language)."""
+    translations: tuple[tuple[str, str], ...] = ()
+    """(language, translation) for each language the script gives, if it gives them per language."""
+
+    def target_in(self, language: str | None) -> str:
+        """The translation into `language` (the default one when the script has none for it)."""
+        return dict(self.translations).get(language or "", self.target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +147,13 @@ def _cue(item: Any, where: str) -> Cue:
         raise CueError(f"{where}: end_ms ({end}) must be greater than start_ms ({start})")
     if not isinstance(source, str) or not source.strip():
         raise CueError(f"{where}: source must be non-empty text")
+    if isinstance(target, dict) and target:
+        if not all(lang in LANGUAGE_PAIRS and isinstance(text, str) for lang, text in target.items()):
+            raise CueError(f"{where}: target per language must map {', '.join(LANGUAGE_PAIRS)} to text")
+        translations = tuple(target.items())
+        return Cue(start, end, source, translations[0][1], translations)
     if not isinstance(target, str):
-        raise CueError(f"{where}: target must be text")
+        raise CueError(f"{where}: target must be text, or an object of text per language")
     return Cue(start, end, source, target)
 
 
@@ -162,9 +176,17 @@ def text_prefix(text: str, fraction: float) -> str:
 
 
 def render_cue(
-    cue: Cue, start_ms: int, end_ms: int, position_ms: int, *, translate_time: int, closed: bool
+    cue: Cue,
+    start_ms: int,
+    end_ms: int,
+    position_ms: int,
+    *,
+    translate_time: int,
+    closed: bool,
+    language: str | None = None,
 ) -> Draft:
-    """The sentence of `cue` (placed at start_ms..end_ms of the session) once `position_ms` of audio arrived.
+    """The sentence of `cue` (placed at start_ms..end_ms of the session) once `position_ms` of audio arrived,
+    translated into `language` (the session's Target).
 
     `closed` means the session ended: a sentence still growing becomes final with what was heard.
     """
@@ -172,12 +194,13 @@ def render_cue(
     heard = min(1.0, (position_ms - start_ms) / span)
     final = heard >= 1.0 or closed
     source = text_prefix(cue.source, heard)
+    translation = cue.target_in(language)
     if translate_time == 0:
         target = ""
     elif final:
-        target = text_prefix(cue.target, heard)
+        target = text_prefix(translation, heard)
     elif translate_time == 1:
         target = ""
     else:
-        target = text_prefix(cue.target, (position_ms - start_ms - TRANSLATION_LAG_MS) / span)
+        target = text_prefix(translation, (position_ms - start_ms - TRANSLATION_LAG_MS) / span)
     return Draft(start_ms, min(end_ms, position_ms), source, target, final)

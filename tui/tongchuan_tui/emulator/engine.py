@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tongchuan_tui.emulator import codes
 from tongchuan_tui.emulator.codes import ApiFailure
@@ -64,7 +65,9 @@ class _CueResults:
 
     def drafts(self, source: str, target: str, *, translate_time: int, closed: bool) -> list[Draft]:
         return [
-            render_cue(cue, a, b, self._position_ms, translate_time=translate_time, closed=closed)
+            render_cue(
+                cue, a, b, self._position_ms, translate_time=translate_time, closed=closed, language=target
+            )
             for cue, a, b in self._placed
         ]
 
@@ -111,6 +114,8 @@ class _Session:
     last_at: float | None = None
     sent_bytes: int = 0
     used_bytes: int = 0
+    audio: Any = field(default_factory=hashlib.sha256)
+    """SHA-256 of every accepted packet's audio, in Seq order (which audio this session was sent)."""
     dropped_short: int = 0
     oversize: int = 0
     pacing: list[Violation] = field(default_factory=list)
@@ -145,7 +150,9 @@ class Engine:
         """How a re-sent, already accepted Seq is answered: "idempotent" or "refuse" (settable)."""
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], _Session] = {}
-        self._timelines: dict[str, CueTimeline] = {}
+        self._timelines: dict[tuple[str, str], CueTimeline] = {}
+        """Per (SecretId, Target): the sessions of one target language carry the cue timeline on from each
+        other (a rollover), while those of another language interpret the same speech alongside."""
 
     def upload(self, secret_id: str, upload: Upload, listing: str = "newest") -> list[Sentence]:
         """Take one packet (Sync/Recognize), or raise ApiFailure; returns the sentences to list in the
@@ -202,7 +209,7 @@ class Engine:
                 source=upload.source,
                 target=upload.target,
                 translate_time=upload.translate_time,
-                results=self._results_for(secret_id),
+                results=self._results_for(secret_id, upload.target),
                 tts=upload.tts,
             )
             self._sessions[key] = session
@@ -228,12 +235,12 @@ class Engine:
             )
         return session
 
-    def _results_for(self, secret_id: str) -> _CueResults | _SpeechResults:
+    def _results_for(self, secret_id: str, target: str) -> _CueResults | _SpeechResults:
         if self._cues is None:
             return _SpeechResults(self._segmenter)
-        timeline = self._timelines.get(secret_id)
+        timeline = self._timelines.get((secret_id, target))
         if timeline is None:
-            timeline = self._timelines[secret_id] = CueTimeline(self._cues, loop=self._loop_cues)
+            timeline = self._timelines[secret_id, target] = CueTimeline(self._cues, loop=self._loop_cues)
         return _CueResults(timeline)
 
     def _retry(self, session: _Session, upload: Upload, digest: bytes, now: float) -> None:
@@ -284,6 +291,7 @@ class Engine:
             session.first_at = now
         session.last_at = now
         session.sent_bytes += size
+        session.audio.update(upload.data)
         if dropped:
             session.dropped_short += 1
             log.debug(
@@ -330,7 +338,9 @@ def _snapshot(s: _Session) -> SessionSnapshot:
         target=s.target,
         translate_time=s.translate_time,
         packets=tuple(
-            PacketInfo(p.seq, p.size, p.received_at, p.is_end, p.retried, p.dropped, p.oversize)
+            PacketInfo(
+                p.seq, p.size, p.received_at, p.is_end, p.retried, p.dropped, p.oversize, p.digest.hex()
+            )
             for p in s.packets
         ),
         dropped_short=s.dropped_short,
@@ -341,4 +351,5 @@ def _snapshot(s: _Session) -> SessionSnapshot:
         failed=s.failed,
         audio_ms=s.used_bytes // BYTES_PER_MS,
         sentences=s.book.all,
+        audio_sha256=s.audio.hexdigest(),
     )

@@ -41,3 +41,6 @@ class EmulatorOptions:
     pacing_tolerance_ms: float = PACING_TOLERANCE_MS
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     variant: WireVariant = field(default_factory=WireVariant)
+    refused_targets: frozenset[str] = frozenset()
+    """Target languages this account may not use: uploads into them are refused as an invalid Target (to
+    check that one refused target of a multi-target client leaves the others running)."""

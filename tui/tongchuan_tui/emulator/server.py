@@ -211,6 +211,12 @@ class EmulatorServer:
             self.variant.extend_response(payload, display.session_uuid)
             return payload
         upload = validate.parse_upload(params)
+        if upload.target in self.options.refused_targets:
+            raise ApiFailure(
+                codes.INVALID_PARAMETER_VALUE,
+                f"The value of parameter `Target` is invalid: {upload.source} → {upload.target} is not"
+                " available to this account.",
+            )
         # Recognize lists nothing, so it must not use up "changed since the last answer" either.
         listing = "empty" if action == ACTION_RECOGNIZE else self.variant.sync_list
         sentences = self.engine.upload(account.secret_id, upload, listing)

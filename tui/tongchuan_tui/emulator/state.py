@@ -26,6 +26,8 @@ class PacketInfo:
     retried: int
     dropped: bool
     oversize: bool
+    digest: str = ""
+    """SHA-256 (hex) of its audio."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class SessionSnapshot:
     failed: str | None
     audio_ms: int
     sentences: tuple[Sentence, ...]
+    audio_sha256: str = ""
+    """SHA-256 (hex) of all its accepted packets' audio, in Seq order."""
 
     @property
     def seqs(self) -> list[int]:
@@ -113,6 +117,16 @@ class EmulatorState:
     def session_uuids(self) -> list[str]:
         """SessionUuids in the order their sessions started."""
         return [s.session_uuid for s in self.sessions]
+
+    def peak_rate(self, action: str, window_s: float = 1.0) -> int:
+        """The most requests of `action` (answered or refused) seen in any `window_s` (in the request log)."""
+        times = sorted(r.at for r in self.requests if r.action == action)
+        peak, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - window_s:
+                first += 1
+            peak = max(peak, last - first + 1)
+        return peak
 
     def codes(self, action: str | None = None) -> list[str]:
         """The error codes answered so far (faults included), optionally for one action."""

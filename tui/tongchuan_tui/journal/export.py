@@ -40,8 +40,10 @@ class Cue:
     lines: tuple[str, ...]
 
 
-def export(journal: Journal, fmt: str, text: str = "target") -> str:
-    """The journal's sentences in `fmt` (srt, vtt, txt, md, json), showing `text` (target, source, both)."""
+def export(journal: Journal, fmt: str, text: str = "target", target: str | None = None) -> str:
+    """The journal's sentences in `fmt` (srt, vtt, txt, md, json), showing `text` (target, source, both) of
+    one target language (`target`; default: the session's first). ValueError for an unknown choice."""
+    journal = journal.for_target(target)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if text not in TEXT_CHOICES:

@@ -71,9 +71,17 @@ class JournalHeader:
     endpoint_host: str
     emulated: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    """Every target language of a multi-target session, `target` first (empty: just `target`)."""
+
+    @property
+    def all_targets(self) -> tuple[str, ...]:
+        """The session's target languages, the first one first."""
+        return self.targets or ((self.target,) if self.target else ())
 
     def to_json(self) -> dict[str, Any]:
         """The header line's JSON object (secrets already stripped from `settings`)."""
+        extra: dict[str, Any] = {"targets": list(self.targets)} if self.targets else {}
         return {
             "type": HEADER_TYPE,
             "format": self.format,
@@ -88,6 +96,7 @@ class JournalHeader:
             "endpoint_host": self.endpoint_host,
             "emulated": self.emulated,
             "settings": strip_secrets(self.settings),
+            **extra,
         }
 
     @classmethod
@@ -108,6 +117,9 @@ class JournalHeader:
             started_at = parsed
         settings = data.get("settings", {})
         chunk_ms = data.get("chunk_ms", 0)
+        targets = data.get("targets", [])
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            targets = []
         return cls(
             format=fmt,
             app_version=str(data.get("app_version", "")),
@@ -121,4 +133,5 @@ class JournalHeader:
             endpoint_host=str(data.get("endpoint_host", "")),
             emulated=bool(data.get("emulated", False)),
             settings=strip_secrets(settings) if isinstance(settings, dict) else {},
+            targets=tuple(targets),
         )

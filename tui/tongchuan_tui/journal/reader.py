@@ -26,6 +26,7 @@ from tongchuan_tui.pipeline.events import (
     SessionEnded,
     SessionStarted,
     event_from_json,
+    of_target,
 )
 
 
@@ -62,6 +63,27 @@ class Journal:
     skipped_lines: int = 0
     warnings: list[str] = field(default_factory=list)
 
+    def for_target(self, target: str | None = None) -> Journal:
+        """The journal of one target language (default: the first), as if it had been the only one;
+        ValueError naming the journal's targets if it has no such target."""
+        targets = self.header.all_targets
+        first = targets[0] if targets else ""
+        wanted = target or first
+        if target and target not in targets:
+            raise ValueError(f"{self.path}: no target {target!r} (its targets: {', '.join(targets) or '?'})")
+        if len(targets) <= 1:
+            return self
+        header = dataclasses.replace(self.header, target=wanted, targets=())
+        events = [item for item in self.events if _of_target(item.event, wanted, first)]
+        return dataclasses.replace(
+            self,
+            header=header,
+            events=events,
+            sentences=[s for s in self.sentences if of_target(s.target, wanted, first)],
+            errors=[e for e in self.errors if of_target(e.target, wanted, first)],
+            gaps=[g for g in self.gaps if of_target(g.target, wanted, first)],
+        )
+
     @property
     def unfinished(self) -> list[Sentence]:
         """Sentences never finalized (the session ended or crashed while they were still being revised)."""
@@ -80,7 +102,17 @@ class Journal:
             endpoint_host=h.endpoint_host,
             emulated=h.emulated,
             settings=dict(h.settings),
+            targets=h.targets,
         )
+
+
+def _of_target(event: Event, wanted: str, first: str) -> bool:
+    """Whether `event` belongs to target `wanted`: untagged events (the input, marks, the whole session's
+    stats) belong to every target."""
+    if isinstance(event, SentenceRevised):
+        return of_target(event.sentence.target, wanted, first)
+    tagged = getattr(event, "target", "")
+    return isinstance(event, SessionStarted) or not tagged or tagged == wanted
 
 
 def read_journal(path: Path) -> Journal:

@@ -137,7 +137,7 @@ def summarize(path: Path) -> SessionSummary:
         started_at=started,
         duration_s=last_t,
         source=header.source if header else "",
-        target=header.target if header else "",
+        target=",".join(header.all_targets) if header else "",
         input=header.input if header else "",
         sentences=len(all_keys),
         errors=errors,

@@ -130,8 +130,9 @@ class JournalWriter:
         self._torn = False
         self._failing = False
         self._next_retry = 0.0
-        self._last_stats_t: float | None = None
-        self._held_stats: StatsUpdated | None = None
+        self._last_stats_t: dict[str, float] = {}
+        self._held_stats: dict[str, StatsUpdated] = {}
+        """Per target ("" for the whole session): the stats held back by the throttle, written at the end."""
         self._last_level_t: float | None = None
         self._final_keys: set[str] = set()
         self._closed = False
@@ -196,11 +197,13 @@ class JournalWriter:
                 return
             self._last_level_t = t
         elif isinstance(event, StatsUpdated):
-            if self._last_stats_t is not None and t - self._last_stats_t < self._stats_every_s:
-                self._held_stats = event
+            # Throttled per target, so that each target's stats (and the whole session's) are kept.
+            last = self._last_stats_t.get(event.target)
+            if last is not None and t - last < self._stats_every_s:
+                self._held_stats[event.target] = event
                 return
-            self._last_stats_t = t
-            self._held_stats = None
+            self._last_stats_t[event.target] = t
+            self._held_stats.pop(event.target, None)
         elif isinstance(event, SessionEnded):
             self._end(event, t)
             return
@@ -228,6 +231,7 @@ class JournalWriter:
             endpoint_host=event.endpoint_host,
             emulated=event.emulated,
             settings=dict(event.settings),
+            targets=event.targets,
         )
         self._write_record(header.to_json(), sync=True)
         early, self._early = self._early, []
@@ -235,9 +239,9 @@ class JournalWriter:
             self._handle(held)
 
     def _end(self, event: SessionEnded, t: float) -> None:
-        if self._held_stats is not None:
-            self._write_event(self._held_stats, t, sync=False)
-            self._held_stats = None
+        held, self._held_stats = self._held_stats, {}
+        for stats in held.values():
+            self._write_event(stats, t, sync=False)
         self._write_event(event, t, sync=False)
         closing = {
             "type": CLOSED_TYPE,

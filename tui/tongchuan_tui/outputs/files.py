@@ -19,7 +19,14 @@ from pathlib import Path
 
 from tongchuan_tui.journal.export import build_cues, to_srt, to_vtt
 from tongchuan_tui.outputs.address import OutputsError
-from tongchuan_tui.pipeline.events import Event, Sentence, SentenceRevised, SessionEnded
+from tongchuan_tui.pipeline.events import (
+    Event,
+    Sentence,
+    SentenceRevised,
+    SessionEnded,
+    SessionStarted,
+    of_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,8 @@ class LiveFiles:
         self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._finals: dict[str, Sentence] = {}
         self._order: dict[str, int] = {}
+        self._first = ""
+        """The session's first target language ("" until it started)."""
         self._thread: threading.Thread | None = None
         self._failing: set[Path] = set()
         self.writes = 0
@@ -100,8 +109,14 @@ class LiveFiles:
         self._thread.start()
 
     def sink(self, event: Event) -> None:
-        """Queue a final sentence (or the end) for the writer thread; never blocks."""
-        if (isinstance(event, SentenceRevised) and event.sentence.final) or isinstance(event, SessionEnded):
+        """Queue a final sentence of the first target (or the end) for the writer thread; never blocks."""
+        if isinstance(event, SessionStarted):
+            self._first = event.all_targets[0]
+        elif isinstance(event, SentenceRevised):
+            # A multi-target session's files hold its first target (the one whose source text is shown).
+            if event.sentence.final and of_target(event.sentence.target, self._first, self._first):
+                self._queue.put(event)
+        elif isinstance(event, SessionEnded):
             self._queue.put(event)
 
     def close(self, timeout_s: float = 10.0) -> None:

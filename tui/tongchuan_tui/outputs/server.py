@@ -71,6 +71,8 @@ class _Client:
     queue: asyncio.Queue[FeedItem | None]
     resync: bool = False
     sent_id: int = 0
+    lang: str = ""
+    """The target language it follows (`?lang=`; "": the first)."""
 
 
 def caption_page() -> str:
@@ -237,7 +239,7 @@ class LiveServer:
             text = request.query.get("text", "target")
             if text not in ("target", "source", "both"):
                 raise web.HTTPBadRequest(text="text must be target, source or both\n")
-            body = self._state.render(fmt, text)
+            body = self._state.render(fmt, text, self._lang(request))
             return web.Response(body=body.encode("utf-8"), headers={"Content-Type": _CONTENT_TYPES[fmt]})
 
         return handler
@@ -253,12 +255,12 @@ class LiveServer:
                 "X-Accel-Buffering": "no",
             }
         )
-        client = _Client(asyncio.Queue(self.options.queue_size))
+        client = _Client(asyncio.Queue(self.options.queue_size), lang=self._lang(request))
         # Registered before anything is awaited, so no event falls between the backlog and the queue.
         self._clients.add(client)
         self.clients = len(self._clients)
         backlog = self._state.since(last_seen) if last_seen is not None else None
-        first = backlog if backlog is not None else [self._state.snapshot()]
+        first = backlog if backlog is not None else [self._state.snapshot(client.lang)]
         try:
             await response.prepare(request)
             await self._write(response, f"retry: {RETRY_MS}\n\n".encode())
@@ -281,7 +283,7 @@ class LiveServer:
                 continue
             if client.resync:
                 client.resync = False
-                await self._send(response, client, self._state.snapshot())
+                await self._send(response, client, self._state.snapshot(client.lang))
             if item is None:
                 return
             await self._send(response, client, item)
@@ -289,11 +291,22 @@ class LiveServer:
     async def _send(self, response: web.StreamResponse, client: _Client, item: FeedItem) -> None:
         if item.id <= client.sent_id and item.kind != "snapshot":
             return  # already covered by a snapshot sent since it was queued
+        if item.lang and item.lang != (client.lang or self._state.first):
+            return  # another target's sentence
         await self._write(response, item.encode())
         client.sent_id = max(client.sent_id, item.id)
 
     async def _write(self, response: web.StreamResponse, data: bytes) -> None:
         await asyncio.wait_for(response.write(data), self.options.write_timeout_s)
+
+    def _lang(self, request: web.Request) -> str:
+        """The `?lang=` asked for: one of the session's targets ("" for the first); 404 for another."""
+        lang = request.query.get("lang", "").strip()
+        targets = self._state.targets
+        if lang and targets and lang not in targets:
+            known = ", ".join(targets)
+            raise web.HTTPNotFound(text=f"no language {lang!r} in this session (it has: {known})\n")
+        return "" if lang == self._state.first else lang
 
 
 def _last_event_id(request: web.Request) -> int | None:

@@ -5,6 +5,9 @@ Owned by one thread (the server's loop); not thread-safe. Feed items are numbere
 events arrived; a client that says the last id it saw gets what followed it, or — when that has left the
 history ring, or the id is not one of ours — a snapshot of everything, so it always resyncs to the full
 transcript.
+
+A session interpreted into several languages has the sentences of every target here; each sentence item
+says its language (`lang`), and readers ask for one (`lang`; default: the first target).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tongchuan_tui.pipeline.events import (
     SentenceRevised,
     SessionEnded,
     SessionStarted,
+    of_target,
 )
 
 FEED_EVENTS = (SentenceRevised, SessionStarted, Paused, Resumed, SessionEnded, MarkAdded)
@@ -40,16 +44,19 @@ class FeedItem:
     id: int
     kind: str
     data: str
+    lang: str = ""
+    """The target language of a sentence item ("" for items of the whole session)."""
 
     def encode(self) -> bytes:
         """The SSE wire form (the JSON is one line, so one `data:` line)."""
         return f"id: {self.id}\nevent: {self.kind}\ndata: {self.data}\n\n".encode()
 
 
-def sentence_json(sentence: Sentence) -> dict[str, Any]:
-    """A sentence as the feed and /transcript.json show it."""
+def sentence_json(sentence: Sentence, lang: str = "") -> dict[str, Any]:
+    """A sentence as the feed and /transcript.json show it (`lang`: its target language, when known)."""
     return {
         "key": sentence.key,
+        "lang": sentence.target or lang,
         "rev": sentence.se_ver,
         "start_ms": sentence.start_ms,
         "end_ms": sentence.end_ms,
@@ -75,6 +82,17 @@ class LiveTranscript:
         """The session's state: `state` (starting, started, paused, ended) plus details (languages...)."""
         self._ring: deque[FeedItem] = deque(maxlen=max(1, history))
         self.last_id = 0
+        self.targets: tuple[str, ...] = ()
+        """The session's target languages, the first one first (known once it started)."""
+
+    @property
+    def first(self) -> str:
+        """The first target language ("" until the session started)."""
+        return self.targets[0] if self.targets else ""
+
+    def lang_of(self, sentence: Sentence) -> str:
+        """The target language `sentence` belongs to."""
+        return sentence.target or self.first
 
     # -- taking events -------------------------------------------------------------------------------
 
@@ -84,12 +102,19 @@ class LiveTranscript:
             sentence = event.sentence
             self._order.setdefault(sentence.key, len(self._order))
             self._sentences[sentence.key] = sentence
-            return self._item("sentence", sentence_json(sentence))
+            return self._item("sentence", sentence_json(sentence, self.first), self.lang_of(sentence))
         if isinstance(event, MarkAdded):
             self.marks.append(event)
             return self._item("mark", {"at_ms": event.at_ms, "label": event.label})
         if isinstance(event, SessionStarted):
-            self.status = {"state": "started", "source": event.source, "target": event.target, "at_ms": 0}
+            self.targets = event.all_targets
+            self.status = {
+                "state": "started",
+                "source": event.source,
+                "target": event.target,
+                "targets": list(self.targets),
+                "at_ms": 0,
+            }
         elif isinstance(event, Paused):
             self.status = {**self.status, "state": "paused", "at_ms": event.at_ms}
         elif isinstance(event, Resumed):
@@ -100,9 +125,9 @@ class LiveTranscript:
             return None
         return self._item("state", self.status)
 
-    def _item(self, kind: str, data: object) -> FeedItem:
+    def _item(self, kind: str, data: object, lang: str = "") -> FeedItem:
         self.last_id += 1
-        item = FeedItem(self.last_id, kind, _dumps(data))
+        item = FeedItem(self.last_id, kind, _dumps(data), lang)
         self._ring.append(item)
         return item
 
@@ -119,24 +144,31 @@ class LiveTranscript:
             return None
         return [item for item in self._ring if item.id > last_id]
 
-    def snapshot(self) -> FeedItem:
-        """Everything known now, as one item carrying the latest id (it is not kept in the ring)."""
+    def snapshot(self, lang: str = "") -> FeedItem:
+        """Everything known now of target `lang` (default: the first), as one item carrying the latest id
+        (it is not kept in the ring)."""
         data = {
             "status": self.status,
-            "sentences": [sentence_json(s) for s in self.sentences()],
+            "sentences": [sentence_json(s, self.first) for s in self.sentences(lang=lang)],
             "marks": [{"at_ms": m.at_ms, "label": m.label} for m in self.marks],
         }
         return FeedItem(self.last_id, "snapshot", _dumps(data))
 
-    def sentences(self, *, final_only: bool = False) -> list[Sentence]:
-        """The sentences in timeline order (ties by first appearance)."""
-        chosen = [s for s in self._sentences.values() if s.final or not final_only]
+    def sentences(self, *, final_only: bool = False, lang: str = "") -> list[Sentence]:
+        """The sentences of target `lang` (default: the first), in timeline order (ties: first appearance)."""
+        wanted = lang or self.first
+        chosen = [
+            s
+            for s in self._sentences.values()
+            if (s.final or not final_only) and (not wanted or of_target(s.target, wanted, self.first))
+        ]
         chosen.sort(key=lambda s: (s.start_ms, self._order[s.key]))
         return chosen
 
-    def render(self, fmt: str, text: str = "target") -> str:
-        """The transcript so far (unfinished sentences as last known) as srt, vtt, txt or json."""
-        sentences = self.sentences()
+    def render(self, fmt: str, text: str = "target", lang: str = "") -> str:
+        """The transcript so far of target `lang` (default: the first; unfinished sentences as last known) as
+        srt, vtt, txt or json."""
+        sentences = self.sentences(lang=lang)
         if fmt == "srt":
             return to_srt(build_cues(sentences, text))
         if fmt == "vtt":
@@ -147,7 +179,11 @@ class LiveTranscript:
             document = {
                 "status": self.status,
                 "sentences": [
-                    {**sentence_json(s), "start": timestamp(s.start_ms), "end": timestamp(s.end_ms)}
+                    {
+                        **sentence_json(s, self.first),
+                        "start": timestamp(s.start_ms),
+                        "end": timestamp(s.end_ms),
+                    }
                     for s in sentences
                 ],
                 "marks": [{"at_ms": m.at_ms, "label": m.label} for m in self.marks],

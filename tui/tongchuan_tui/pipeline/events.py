@@ -37,6 +37,8 @@ class Sentence:
     the client saw it, because the service's times did not fit the audio sent."""
     interrupted: bool = False
     """A rollover cut it and the re-sent audio could not complete it: final, but its text may be partial."""
+    target: str = ""
+    """The target language this belongs to ("" in single-target journals written before multi-target)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,13 @@ class SessionStarted:
     endpoint_host: str
     emulated: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    """Every target language, `target` first (empty when there is only `target`)."""
+
+    @property
+    def all_targets(self) -> tuple[str, ...]:
+        """The target languages of the session, the first one (whose source text is shown) first."""
+        return self.targets or (self.target,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,8 @@ class ServiceSessionOpened:
     lead_ms: int = 0
     """Live audio already spoken when it opened, counted in its 1:1 budget (its pacing origin is that
     much earlier than this event)."""
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,8 @@ class ServiceSessionClosed:
     session_uuid: str
     index: int
     reason: str
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,8 @@ class ChunkSent:
     request_id: str
     retries: int
     is_end: bool
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +142,8 @@ class RequestRetried:
     code: str
     message: str
     delay_ms: int
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +155,8 @@ class RequestFailed:
     code: str
     message: str
     final: bool
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +194,8 @@ class AudioDropped:
     at_ms: int
     duration_ms: int
     reason: str
+    target: str = ""
+    """The target language it belongs to ("" in older journals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +210,10 @@ class LevelMeasured:
 
 @dataclass(frozen=True, slots=True)
 class StatsUpdated:
-    """Periodic stats of the stream."""
+    """Periodic stats: of the whole session (`target` ""), or of one target's service sessions."""
 
     stats: StatsSnapshot
+    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +255,16 @@ class WarningRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetEnded:
+    """One target of a multi-target session stopped early (rejected, unreachable) while the others go on."""
+
+    target: str
+    reason: str
+    exit_code: int
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over; `reason` is input-ended, stopped, interrupted or failed."""
 
@@ -259,8 +291,16 @@ Event = (
     | Resumed
     | InputChanged
     | WarningRaised
+    | TargetEnded
     | SessionEnded
 )
+
+
+def of_target(tagged: str, wanted: str, first: str) -> bool:
+    """Whether something tagged `tagged` belongs to target `wanted` of a session whose first target is
+    `first` (untagged things, from single-target journals, belong to the first)."""
+    return tagged == wanted or (not tagged and wanted == first)
+
 
 Sink: TypeAlias = Callable[[Event], None]
 """Anything that takes events. It may be called from a thread that is not its own (the session engine's):
@@ -285,6 +325,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         Resumed,
         InputChanged,
         WarningRaised,
+        TargetEnded,
         SessionEnded,
     )
 }
@@ -311,6 +352,8 @@ def event_from_json(data: dict[str, Any]) -> Event:
     if cls is StatsUpdated:
         stats = dict(data["stats"])
         stats["rtt_recent_ms"] = tuple(stats.get("rtt_recent_ms", ()))
-        return StatsUpdated(StatsSnapshot(**stats))
+        return StatsUpdated(StatsSnapshot(**stats), target=str(data.get("target", "")))
+    if cls is SessionStarted and "targets" in data:
+        data["targets"] = tuple(data["targets"])
     event: Event = cls(**data)
     return event

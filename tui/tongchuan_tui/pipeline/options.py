@@ -28,6 +28,13 @@ class SessionOptions:
     """For `SessionStarted` (no secrets)."""
     tts: TtsOptions | None = None
     """Synthesized speech of each translation, asked for on every upload (None: not asked)."""
+    targets: tuple[str, ...] = ()
+    """Every target language, one service session each, fed the same audio (empty: just `target`)."""
+
+    @property
+    def all_targets(self) -> tuple[str, ...]:
+        """The target languages, the first one (whose source text is shown) first."""
+        return self.targets or (self.target,)
 
     def __post_init__(self) -> None:
         if self.mode not in ("sync", "split"):
@@ -36,5 +43,7 @@ class SessionOptions:
             raise ValueError(f"chunk_ms must be 200..500, not {self.chunk_ms}")
         if self.max_backlog_ms < 1000:
             raise ValueError(f"max_backlog_ms must be at least 1000, not {self.max_backlog_ms}")
+        if self.targets and (self.targets[0] != self.target or len(set(self.targets)) != len(self.targets)):
+            raise ValueError(f"targets must start with target {self.target!r} and not repeat: {self.targets}")
         if self.display_interval_ms < 20:
             raise ValueError(f"display_interval_ms must be at least 20, not {self.display_interval_ms}")

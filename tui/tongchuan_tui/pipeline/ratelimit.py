@@ -13,6 +13,11 @@ one user on one machine plan together. What it keeps:
   (`chunk_ms` rises from the configured 200 ms towards 500 ms as streams join);
 - a back-off: `RequestLimitExceeded` from the service (someone else on the account, or another machine)
   holds every stream's next request for a while.
+
+With `spread`, this process also spaces its own grants of an action at least 1/limit s apart: streams in
+step (several targets of one input send at the same instants) would otherwise go out as a burst that the
+service, counting by arrival, can see as more than `limit` in one second once the network's jitter moves
+the next burst a little earlier.
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ class RateLimits:
         limits: dict[str, int] | None = None,
         *,
         store: BudgetStore | None = None,
+        spread: bool = False,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.limits = dict(limits or DEFAULT_LIMITS)
@@ -126,6 +132,9 @@ class RateLimits:
             if limit < 1:
                 raise ValueError(f"the limit of {action} must be at least 1")
         self.store: BudgetStore = store or MemoryStore()
+        self.spread = spread
+        self._next_grant: dict[str, float] = {}
+        """With `spread`: per action, the earliest moment this process may be granted its next slot."""
         self._seen: State = {}
         """The state as of this process's last transaction (for `headroom` without a transaction)."""
 
@@ -136,6 +145,13 @@ class RateLimits:
     async def acquire(self, action: str, *, stream: Stream | None = None) -> int:
         """Wait for a slot of `action`; returns the stream's planned packet length (0 without a stream)."""
         limit = self.limits[action]
+        if self.spread:
+            # Reserved before waiting, so that concurrent callers queue one interval apart.
+            now = self.clock.monotonic()
+            at = max(now, self._next_grant.get(action, now))
+            self._next_grant[action] = at + WINDOW_S / limit
+            if at > now:
+                await self.clock.sleep(at - now)
         while True:
 
             def step(state: State) -> tuple[float, int, float]:
@@ -154,6 +170,23 @@ class RateLimits:
                     stream.granted_at = now
                 return chunk
             await self.clock.sleep(wait)
+
+    async def join(self, streams: list[Stream]) -> None:
+        """Count `streams` in the plan before their first request, so that streams starting together (the
+        targets of one input) plan their first packets for all of them."""
+
+        def step(state: State) -> list[int]:
+            now = self.clock.monotonic()
+            for stream in streams:
+                plan(state, stream.id, stream.action, stream.base_ms, self.limits[stream.action], now)
+            # Planned again once all are in: the first ones joined saw fewer streams.
+            return [
+                plan(state, stream.id, stream.action, stream.base_ms, self.limits[stream.action], now)
+                for stream in streams
+            ]
+
+        for stream, chunk_ms in zip(streams, await self.store.transact(step), strict=True):
+            stream.chunk_ms = chunk_ms
 
     async def back_off(self, seconds: float) -> None:
         """The service refused a request for the rate: hold everyone's next request for `seconds`."""

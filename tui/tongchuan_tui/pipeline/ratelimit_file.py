@@ -127,11 +127,13 @@ def _drop_dead_streams(state: State) -> None:
             pass
 
 
-def account_rate_limits(endpoint: str, secret_id: str) -> RateLimits:
-    """The budget of one account at one endpoint, shared with this user's other processes on this machine
-    (a private in-process budget if the runtime dir cannot be used; logged)."""
+def account_rate_limits(endpoint: str, secret_id: str, *, limits: dict[str, int] | None = None) -> RateLimits:
+    """The budget of one account at one endpoint (`limits` per action: the service's defaults unless given),
+    shared with this user's other processes on this machine (a private in-process budget if the runtime
+    dir cannot be used; logged)."""
     try:
-        return RateLimits(SystemClock(), store=FileStore(budget_path(endpoint, secret_id)))
+        store = FileStore(budget_path(endpoint, secret_id))
+        return RateLimits(SystemClock(), limits, store=store, spread=True)
     except (OSError, BudgetDirError) as error:
         log.warning("rate budget not shared with other processes: %s", error)
-        return RateLimits(SystemClock())
+        return RateLimits(SystemClock(), limits, spread=True)

@@ -53,7 +53,7 @@ from tongchuan_tui.pipeline.events import (
 )
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.pacing import ServiceSession
-from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.ratelimit import RateLimits, Stream
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
@@ -130,6 +130,11 @@ class Scheduler:
         self._failed_rollovers = 0
         self.sent_end = 0
         """The timeline position just after the newest audio handed to the service."""
+
+    @property
+    def stream(self) -> Stream:
+        """Its share of the account's budget (its planned packet length)."""
+        return self._stream
 
     @property
     def in_flight(self) -> int:

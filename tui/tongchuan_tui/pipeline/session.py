@@ -1,10 +1,12 @@
-"""The interpreter session: an audio source, the scheduler and the transcript, wired to any number of sinks.
+"""The interpreter session: an audio source, one lane per target language (scheduler, transcript: lane.py),
+wired to any number of sinks.
 
-`run()` starts the source, reads it into the backlog (live audio is discarded while paused and does not
-count as dropped: a pause stops the timeline; files and stdin are simply not read while paused), lets the
-scheduler send it, collects the last results and emits `SessionEnded` last. Commands (`stop`, `pause`,
-`resume`, `mark`, `switch_source`) may come at any time from the loop's thread. A second `stop()` stops
-waiting for late results.
+`run()` starts the source, reads it into every lane's backlog (the very same bytes for each target; live
+audio is discarded while paused and does not count as dropped: a pause stops the timeline; files and stdin
+are simply not read while paused), lets each lane's scheduler send it, collects the last results and emits
+`SessionEnded` last. One target failing for good ends only its lane (`TargetEnded`). Commands (`stop`,
+`pause`, `resume`, `mark`, `switch_source`) may come at any time from the loop's thread. A second `stop()`
+stops waiting for late results.
 """
 
 from __future__ import annotations
@@ -19,33 +21,31 @@ from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
 from tongchuan_tui.audio.threaded import ThreadedSource
-from tongchuan_tui.pipeline.backlog import Backlog, Piece
+from tongchuan_tui.pipeline.backlog import Piece
 from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
-    AudioDropped,
     Event,
     InputChanged,
     MarkAdded,
     Paused,
     Resumed,
     Sentence,
-    SentenceRevised,
     SentenceVoiced,
     SessionEnded,
     SessionStarted,
     Sink,
     StatsSnapshot,
     StatsUpdated,
+    TargetEnded,
     WarningRaised,
 )
 from tongchuan_tui.pipeline.lag import LagMeter
+from tongchuan_tui.pipeline.lane import TargetLane
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits
-from tongchuan_tui.pipeline.results import ResultCollector
-from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
+from tongchuan_tui.pipeline.scheduler import Outcome
 from tongchuan_tui.pipeline.stats import StatsCollector
-from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
 from tongchuan_tui.pipeline.voicing import VoicedTranscript
 
@@ -63,7 +63,8 @@ class InterpreterSession:
     """One live interpretation, from an audio source to sinks; implements `services.SessionLike`.
 
     `rate_limits` is the account's budget, shared with whatever else uses it (runtime.py passes the one
-    shared by this user's processes); without one, the session has a private budget on its clock.
+    shared by this user's processes); without one, the session has a private budget on its clock. With
+    several targets (`options.targets`), every target's service sessions draw from it.
     """
 
     def __init__(
@@ -85,36 +86,33 @@ class InterpreterSession:
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
-        self._stitcher = Stitcher(self._dispatch)
+        # TTS is asked of the first target only: one voice track, in the language shown large by default.
         self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
         self._voiced_count = 0
-        self.transcript: Transcript = self._voicing if self._voicing is not None else Transcript()
         self._meter = LevelMeter()
         self._lag = LagMeter(self._clock)
         self._started_at = self._clock.monotonic()
-        self._backlog = Backlog(self._backlog_bound(source), live=source.live, on_drop=self._on_drop)
-        self._collector = ResultCollector(
-            service=service,
-            clock=self._clock,
-            limits=self._limits,
-            transcript=self.transcript,
-            emit=self._emit,
-            interval_s=options.display_interval_ms / 1000,
-            poll_current=options.mode == "split",
-        )
-        self._scheduler = Scheduler(
-            options=options,
-            service=service,
-            backlog=self._backlog,
-            clock=self._clock,
-            limits=self._limits,
-            transcript=self.transcript,
-            collector=self._collector,
-            emit=self._emit,
-            on_packet=self._on_packet,
-            started_at=self._started_at,
-            stitcher=self._stitcher,
-        )
+        targets = options.all_targets
+        self.multi = len(targets) > 1
+        """Whether it interprets into several languages (its events are then tagged with their target)."""
+        self.lanes = [
+            TargetLane(
+                target=target,
+                first=i == 0,
+                tag=self.multi,
+                options=options,
+                service=service,
+                clock=self._clock,
+                limits=self._limits,
+                backlog_bytes=self._backlog_bound(source),
+                live=source.live,
+                out=self._emit,
+                on_packet=self._on_packet,
+                started_at=self._started_at,
+                voicing=self._voicing if i == 0 else None,
+            )
+            for i, target in enumerate(targets)
+        ]
         self._tapped = 0
         self._reading = asyncio.Event()
         self._reading.set()
@@ -126,10 +124,18 @@ class InterpreterSession:
         self._ran = False
         self._finished = False
 
+    @property
+    def transcript(self) -> Transcript:
+        """The first target's transcript (the one whose source text is shown)."""
+        return self.lanes[0].transcript
+
+    def _running(self) -> list[TargetLane]:
+        return [lane for lane in self.lanes if lane.running] or self.lanes[:1]
+
     # ----- SessionLike -----
 
     def _backlog_bound(self, source: AudioSource) -> int:
-        """Bytes the backlog may hold: max_backlog_ms for live input, a short read-ahead otherwise."""
+        """Bytes a backlog may hold: max_backlog_ms for live input, a short read-ahead otherwise."""
         bound_ms = self.options.max_backlog_ms
         if not source.live:
             bound_ms = min(bound_ms, NON_LIVE_READ_AHEAD_MS)
@@ -142,25 +148,29 @@ class InterpreterSession:
     def stop(self, reason: str = "stopped") -> None:
         """End gracefully (reason: stopped, interrupted, terminated); called again, stop awaiting results."""
         if self._stop_requested:
-            self._collector.hurry()
+            for lane in self.lanes:
+                lane.collector.hurry()
             return
         self._stop_requested = True
-        self._scheduler.request_stop(reason)
+        for lane in self.lanes:
+            lane.scheduler.request_stop(reason)
         self._reading.set()
 
     def pause(self) -> None:
         """Send what is due with IsEnd and stop the timeline until `resume`."""
-        if self._scheduler.paused or self._stop_requested:
+        if self.paused or self._stop_requested:
             return
         self._reading.clear()
-        self._paused_at = self._scheduler.request_pause()
+        positions = [lane.scheduler.request_pause() for lane in self._running()]
+        self._paused_at = positions[0]
         self._emit(Paused(at_ms=self._paused_at))
 
     def resume(self) -> None:
-        """Go on, on a new service session; the timeline continues where it stopped."""
-        if not self._scheduler.paused:
+        """Go on, on new service sessions; the timeline continues where it stopped."""
+        if not self.paused:
             return
-        self._scheduler.request_resume()
+        for lane in self._running():
+            lane.scheduler.request_resume()
         self._reading.set()
         self._emit(Resumed(at_ms=self._paused_at))
 
@@ -175,8 +185,7 @@ class InterpreterSession:
         """
         if not self._ran:
             self._source = source
-            self._backlog.live = source.live
-            self._backlog.max_bytes = self._backlog_bound(source)
+            self._adopt(source)
             return
         if self._finished:
             return
@@ -189,24 +198,30 @@ class InterpreterSession:
             await asyncio.gather(self._reader, return_exceptions=True)
         with contextlib.suppress(Exception):
             await old.stop()
-        self._backlog.live = source.live
-        self._backlog.max_bytes = self._backlog_bound(source)
-        self._scheduler.input_ended = False
-        self._emit(InputChanged(at_ms=self._backlog.tail // BYTES_PER_MS, input=source.description))
+        self._adopt(source)
+        for lane in self.lanes:
+            lane.scheduler.input_ended = False
+        self._emit(InputChanged(at_ms=self.lanes[0].backlog.tail // BYTES_PER_MS, input=source.description))
         self._reader = asyncio.ensure_future(self._read(source, self._reader_generation))
+
+    def _adopt(self, source: AudioSource) -> None:
+        for lane in self.lanes:
+            lane.backlog.live = source.live
+            lane.backlog.max_bytes = self._backlog_bound(source)
 
     # ----- state for front ends -----
 
     @property
     def paused(self) -> bool:
         """Whether interpretation is paused."""
-        return self._scheduler.paused
+        return self._running()[0].scheduler.paused
 
     def position_ms(self) -> int:
         """The current timeline position: the newest audio (live), or the audio being sent (file, stdin)."""
-        if self._backlog.live:
-            return self._backlog.tail // BYTES_PER_MS
-        return self._scheduler.sent_end // BYTES_PER_MS
+        lane = self._running()[0]
+        if lane.backlog.live:
+            return lane.backlog.tail // BYTES_PER_MS
+        return lane.scheduler.sent_end // BYTES_PER_MS
 
     # ----- running -----
 
@@ -227,6 +242,7 @@ class InterpreterSession:
                 endpoint_host=opts.endpoint_host,
                 emulated=opts.emulated,
                 settings=dict(opts.settings),
+                targets=opts.all_targets if self.multi else (),
             )
         )
         self._report_input_warnings(self._source)
@@ -235,20 +251,20 @@ class InterpreterSession:
         except AudioInputError as error:
             return self._end(Outcome("failed", exitcodes.BAD_INPUT, str(error)))
         # Some inputs only know once open whether they are live (a URL of a finished recording is not).
-        self._backlog.live = self._source.live
-        self._backlog.max_bytes = self._backlog_bound(self._source)
+        self._adopt(self._source)
         self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
-        helpers = [asyncio.ensure_future(self._collector.run()), asyncio.ensure_future(self._tick())]
+        ticker = asyncio.ensure_future(self._tick())
         try:
-            outcome = await self._scheduler.run()
-            if self._input_error is not None and outcome.reason == "input-ended":
-                outcome = Outcome("failed", exitcodes.BAD_INPUT, self._input_error)
-            await self._collector.wait_done()
+            if self.multi:
+                # Every target in the account's plan before the first packet: all planned for all of them.
+                await self._limits.join([lane.scheduler.stream for lane in self.lanes])
+            outcomes = await asyncio.gather(*(self._run_lane(lane) for lane in self.lanes))
+            outcome = self._combined(outcomes)
         except Exception as error:
             log.exception("session failed")
             outcome = Outcome("failed", exitcodes.UNEXPECTED, f"unexpected error: {error}")
         finally:
-            tasks = [*helpers, *([self._reader] if self._reader is not None else [])]
+            tasks = [ticker, *([self._reader] if self._reader is not None else [])]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -256,16 +272,35 @@ class InterpreterSession:
                 await self._source.stop()
         return self._end(outcome)
 
+    async def _run_lane(self, lane: TargetLane) -> Outcome:
+        outcome = await lane.run()
+        if self._input_error is not None and outcome.reason == "input-ended":
+            outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, self._input_error)
+        if self.multi and outcome.reason == "failed" and self._input_error is None:
+            # Its own failure (not the input's): the others go on without it; the reader no longer feeds it
+            # nor waits for it.
+            lane.backlog.space.set()
+            self._emit(TargetEnded(lane.target, outcome.reason, outcome.exit_code, outcome.message))
+        return outcome
+
+    def _combined(self, outcomes: list[Outcome]) -> Outcome:
+        """The session's outcome: a failed target's exit code (named in the message) if any target failed."""
+        failed = [(lane, o) for lane, o in zip(self.lanes, outcomes, strict=True) if o.reason == "failed"]
+        if not self.multi or not failed or len(failed) == len(outcomes):
+            return outcomes[0] if not failed else failed[0][1]
+        lane, first = failed[0]
+        went_on = next(o for o in outcomes if o.reason != "failed")
+        return Outcome(went_on.reason, first.exit_code, f"target {lane.target} failed: {first.message}")
+
     def _end(self, outcome: Outcome) -> int:
         self._finished = True
-        for sentence in self.transcript.close_all():
-            self._emit(SentenceRevised(sentence))
-        self._stitcher.finish()
-        self._emit(StatsUpdated(self._snapshot()))
+        for lane in self.lanes:
+            lane.finish()
+        self._emit_stats()
         self._emit(
             SessionEnded(
                 reason=outcome.reason,
-                at_ms=self._scheduler.sent_end // BYTES_PER_MS,
+                at_ms=max(lane.scheduler.sent_end for lane in self.lanes) // BYTES_PER_MS,
                 exit_code=outcome.exit_code,
                 message=outcome.message,
             )
@@ -273,7 +308,8 @@ class InterpreterSession:
         return outcome.exit_code
 
     async def _read(self, source: AudioSource, generation: int) -> None:
-        """Source → backlog, with backpressure for non-live sources and discarding while paused."""
+        """Source → every running lane's backlog, with backpressure for non-live sources (the slowest lane
+        sets the pace) and discarding while paused."""
         try:
             async for data in source.frames():
                 if self._stop_requested:
@@ -285,40 +321,52 @@ class InterpreterSession:
                     if self._stop_requested:
                         break
                 if not source.live:
-                    while not self._backlog.has_space():
-                        await wait_until(self._clock, self._backlog.space, None)
-                self._backlog.append(data)
+                    for lane in self.lanes:
+                        while lane.running and not lane.backlog.has_space():
+                            await wait_until(self._clock, lane.backlog.space, None)
                 if source.live:
                     self._emit_levels(data)
-                self._scheduler.wake.set()
+                for lane in self.lanes:
+                    if lane.running:
+                        lane.backlog.append(data)
+                        lane.scheduler.wake.set()
         except AudioInputError as error:
             self._input_error = str(error)
         finally:
             if generation == self._reader_generation:
-                self._scheduler.input_ended = True
-                self._scheduler.wake.set()
+                for lane in self.lanes:
+                    lane.scheduler.input_ended = True
+                    lane.scheduler.wake.set()
 
     async def _tick(self) -> None:
         while True:
             await self._clock.sleep(STATS_INTERVAL_S)
-            self._emit(StatsUpdated(self._snapshot()))
+            self._emit_stats()
+
+    def _emit_stats(self) -> None:
+        self._emit(StatsUpdated(self._snapshot()))
+        if self.multi:
+            for lane in self.lanes:
+                self._emit(StatsUpdated(lane.snapshot(), target=lane.target))
 
     def _snapshot(self) -> StatsSnapshot:
+        """The whole session's health: every target's requests; the worst backlog and lag."""
         return self._stats.snapshot(
-            in_flight=self._scheduler.in_flight + self._collector.in_flight,
-            backlog_ms=len(self._backlog) // BYTES_PER_MS,
+            in_flight=sum(lane.in_flight for lane in self.lanes),
+            backlog_ms=max(len(lane.backlog) for lane in self.lanes) // BYTES_PER_MS,
             behind_live_ms=self._behind_live_ms(),
             rate_headroom=self._limits.headroom(),
         )
 
     def _behind_live_ms(self) -> int:
         """Lag for every kind of input: the unsent backlog (live), or against real time (file, stdin file)."""
-        if self._backlog.live:
-            return self._scheduler.behind_live_ms()
+        lanes = self._running() or self.lanes
+        if lanes[0].backlog.live:
+            return max(lane.scheduler.behind_live_ms() for lane in lanes)
         return self._lag.sample(
-            waiting=len(self._backlog) > 0,
-            paused=self._scheduler.paused,
-            sent_ms=self._scheduler.sent_end // BYTES_PER_MS,
+            waiting=any(len(lane.backlog) > 0 for lane in lanes),
+            paused=lanes[0].scheduler.paused,
+            sent_ms=min(lane.scheduler.sent_end for lane in lanes) // BYTES_PER_MS,
         )
 
     def _report_input_warnings(self, source: AudioSource) -> None:
@@ -326,19 +374,17 @@ class InterpreterSession:
         if isinstance(source, ThreadedSource):
             source.on_warning = lambda message: self._emit(WarningRaised(message=message, code="input"))
 
-    def _on_drop(self, at: int, size: int) -> None:
-        self._emit(
-            AudioDropped(at_ms=at // BYTES_PER_MS, duration_ms=size // BYTES_PER_MS, reason="backlog-full")
-        )
-
     def _on_packet(self, pieces: list[Piece], data: bytes) -> None:
-        """A packet goes out: tap and meter the audio not seen before (a rollover resends some)."""
+        """A packet goes out: tap and meter the audio no target sent before (a rollover resends some, and
+        every target sends the same audio)."""
         new = bytearray()
         for piece in pieces:
             if piece.end > self._tapped:
                 new += piece.data[max(0, self._tapped - piece.start) :]
                 self._tapped = piece.end
-        if not self._backlog.live:
+        if not new and pieces:
+            return
+        if not self.lanes[0].backlog.live:
             self._emit_levels(bytes(new))
         if self._audio_tap is not None:
             real = sum(len(p.data) for p in pieces)
@@ -352,15 +398,9 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
-        """Every event goes through the rollover stitcher first (it may rewrite, hold or drop sentences)."""
-        self._stitcher.feed(event)
-        if self._voicing is not None and isinstance(event, SentenceRevised):
-            # After the final revision went out (stitched or not): its speech, if it was waiting for it.
-            self._voicing.revised(event.sentence)
-
-    def _dispatch(self, event: Event) -> None:
         """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
-        self._stats.observe(event)
+        if not (isinstance(event, StatsUpdated) and event.target):
+            self._stats.observe(event)
         failed: list[str] = []
         for sink in list(self._sinks):
             try:

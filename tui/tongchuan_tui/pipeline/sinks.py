@@ -1,4 +1,5 @@
-"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line).
+"""Headless outputs: `--plain` (each final sentence once) and `--jsonl` (every event as a JSON line, each
+sentence tagged with its target language in a multi-target session).
 
 Both write through `TextOut` (a text stream, or an `FdWriter` on stdout's descriptor); output that cannot be
 written (a full disk, a closed pipe) is counted, never raised into the session, so the end of the run can
@@ -13,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, event_to_json
+from tongchuan_tui.pipeline.events import Event, SentenceRevised, SessionStarted, TargetEnded, event_to_json
 
 
 class TextOut(Protocol):
@@ -62,15 +63,35 @@ class _Printer:
 
 
 class PlainSink(_Printer):
-    """Prints each sentence once, when it is final: its time, the source text, then the translation."""
+    """Prints each sentence once, when it is final: its time, the source text, then the translation.
+
+    With several targets, the first target's sentences print as above with the translation tagged
+    (`[en] …`); the other targets' print one line each, time and tagged translation (their source text is
+    the same speech, shown once). If the first target stops early, the next one's source text is shown.
+    """
 
     unit = "sentence"
 
     def __init__(self, stream: TextOut | None = None) -> None:
         super().__init__(stream)
         self._printed: set[str] = set()
+        self._first = ""
+        self._untagged = ""
+        """The target of untagged sentences (single-target sessions and journals)."""
+        self._running: list[str] = []
+        self._multi = False
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self._running = list(event.all_targets)
+            self._first = self._untagged = self._running[0]
+            self._multi = len(self._running) > 1
+            return
+        if isinstance(event, TargetEnded):
+            if event.target in self._running and len(self._running) > 1:
+                self._running.remove(event.target)
+                self._first = self._running[0]
+            return
         if not isinstance(event, SentenceRevised) or not event.sentence.final:
             return
         sentence = event.sentence
@@ -81,9 +102,16 @@ class PlainSink(_Printer):
             return
         # A sentence a rollover cut says so: its text may stop short.
         cut = " [interrupted]" if sentence.interrupted else ""
-        text = f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n"
+        at = f"[{format_timestamp(sentence.start_ms)}]"
+        target = sentence.target or self._untagged
+        if self._multi and target != self._first:
+            if sentence.target_text:
+                self._print(f"{at} [{target}] {sentence.target_text}{cut}\n")
+            return
+        text = f"{at} {sentence.source_text}{cut}\n"
         if sentence.target_text:
-            text += f"           {sentence.target_text}\n"
+            tag = f"[{target}] " if self._multi else ""
+            text += f"           {tag}{sentence.target_text}\n"
         self._print(text)
 
 

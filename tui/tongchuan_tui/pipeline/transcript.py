@@ -48,7 +48,11 @@ class _Seen:
 class Transcript:
     """The sentences of one interpreter session, across all its service sessions."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: str = "", *, key_prefix: str = "") -> None:
+        self.target = target
+        """The target language its sentences are tagged with."""
+        self._key_prefix = key_prefix
+        """Put before every key, so that the keys of several targets' transcripts never collide."""
         self._sentences: dict[str, Sentence] = {}
         self._seen: dict[str, _Seen] = {}
         self._maps: dict[int, TimelineMap] = {}
@@ -106,7 +110,7 @@ class Transcript:
                     self._sentences[sentence.key] = changed[sentence.key] = moved
         window: list[str] = []
         for position, info in enumerate(listed):
-            key = f"{index}:{info.se_id}"
+            key = f"{self._key_prefix}{index}:{info.se_id}"
             window.append(key)
             seen = self._seen.get(key)
             if seen is None:
@@ -131,6 +135,7 @@ class Transcript:
                     final=info.is_end,
                     raw_start=info.start_time,
                     raw_end=info.end_time,
+                    target=self.target,
                 ),
                 timeline,
                 units.unit_ms,

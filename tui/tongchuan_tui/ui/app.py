@@ -30,6 +30,7 @@ from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
 from tongchuan_tui.ui.widgets.stats import StatsPane
+from tongchuan_tui.ui.widgets.targets import TargetsStrip
 from tongchuan_tui.ui.widgets.transcript import TranscriptPane
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class InterpreterApp(SessionControl):
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
         Binding("v", "toggle_voice", "Voice", show=False),
+        Binding("t", "cycle_target", "Language", show=False),
         Binding("end", "live", "Live", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit_gracefully", "Quit"),
@@ -112,6 +114,7 @@ class InterpreterApp(SessionControl):
         with Horizontal(id="body"):
             yield TranscriptPanes(self.services.source_lang, self.services.target_lang, id="panes")
             yield StatsPane(id="stats")
+        yield TargetsStrip(id="targets")
         yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
 
@@ -183,6 +186,7 @@ class InterpreterApp(SessionControl):
             self.query_one(StatsPane).show(model, voice=self._voice_line())
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
+        self.query_one(TargetsStrip).show(model)
         self.query_one(LiveStatus).set_info(self._status_info())
         for notice in model.take_notices():
             self.notify(notice.text, severity=notice.severity, markup=False)  # type: ignore[arg-type]
@@ -250,6 +254,16 @@ class InterpreterApp(SessionControl):
         self._apply_layout()
         self._relayout()
         self.query_one(LiveStatus).set_info(self._status_info())
+
+    def action_cycle_target(self) -> None:
+        """Of a multi-target session, show the next target language large (the others below)."""
+        if len(self.model.targets) < 2:
+            self.notify("This session has one target language.")
+            return
+        large = self.model.cycle_target()
+        self.panes.set_target(large)
+        self._relayout()
+        self.notify(f"Showing {large} large.")
 
     def action_toggle_final_only(self) -> None:
         """Show translations only once final, or live."""

@@ -27,6 +27,7 @@ from tongchuan_tui.pipeline.events import (
     SessionStarted,
     StatsSnapshot,
     StatsUpdated,
+    TargetEnded,
     WarningRaised,
 )
 from tongchuan_tui.ui.text import format_timestamp
@@ -151,6 +152,20 @@ class UiModel:
     ) -> None:
         self.clock = clock
         self.transcript = TranscriptModel(sentence_limit)
+        """The sentences of the target shown large (the first, until `cycle_target`)."""
+        self.targets: tuple[str, ...] = ()
+        """The session's target languages, the first one first (several: a multi-target session)."""
+        self.large = ""
+        """The target language whose translation the main panes show."""
+        self.transcripts: dict[str, TranscriptModel] = {}
+        """Every target's sentences (the large one is also `transcript`)."""
+        self.target_stats: dict[str, StatsSnapshot] = {}
+        """Of a multi-target session, each target's own stats."""
+        self.target_ended: dict[str, TargetEnded] = {}
+        """Targets that stopped early, while the others went on."""
+        self.others_generation = 0
+        """Bumped when a target not shown large changes."""
+        self._sentence_limit = sentence_limit
         self.generation = 0
         """Bumped when anything but the transcript changes (header, stats, level)."""
         self.started: SessionStarted | None = None
@@ -177,7 +192,10 @@ class UiModel:
     def apply(self, event: Event) -> None:
         """Take one event from the session; cheap, never touches the screen."""
         if isinstance(event, SentenceRevised):
-            self.transcript.revise(event.sentence)
+            target = event.sentence.target or (self.targets[0] if self.targets else "")
+            model = self.transcripts.get(target, self.transcript)
+            if model.revise(event.sentence) and model is not self.transcript:
+                self.others_generation += 1
             return
         self.generation += 1
         if isinstance(event, LevelMeasured):
@@ -185,9 +203,16 @@ class UiModel:
             if event.clipped:
                 self._clipped_at = self.clock()
         elif isinstance(event, StatsUpdated):
-            self.stats = event.stats
+            if event.target:
+                self.target_stats[event.target] = event.stats
+            else:
+                self.stats = event.stats
         elif isinstance(event, SessionStarted):
             self.started = event
+            self.targets = event.all_targets
+            self.large = self.targets[0]
+            self.transcripts = {t: TranscriptModel(self._sentence_limit) for t in self.targets}
+            self.transcripts[self.large] = self.transcript
             self.input_description = event.input
             self._started_clock = self.clock()
         elif isinstance(event, ServiceSessionOpened):
@@ -209,8 +234,14 @@ class UiModel:
                 f"{event.action}: {event.code} — retrying ({event.message})",
                 "warning",
             )
+        elif isinstance(event, TargetEnded):
+            self.target_ended[event.target] = event
+            self._ready.append(Notice(f"Translation into {event.target} stopped: {event.message}", "error"))
         elif isinstance(event, RequestFailed):
-            if event.final:
+            if event.final and event.target and len(self.targets) > 1:
+                # One target of several: the others go on (TargetEnded says so), nothing fatal.
+                self._limited(f"failed:{event.target}", f"{event.target}: {event.action} failed", "warning")
+            elif event.final:
                 if self.fatal is None:
                     self.fatal = event
             else:
@@ -248,6 +279,23 @@ class UiModel:
             due.append(Notice(pending.text + suffix, pending.severity))
             self._last_notice_at[key] = now
         return due
+
+    def cycle_target(self) -> str:
+        """Show the next target language large (the main panes); returns it."""
+        if len(self.targets) > 1:
+            self.large = self.targets[(self.targets.index(self.large) + 1) % len(self.targets)]
+            self.transcript = self.transcripts[self.large]
+            self.generation += 1
+            self.others_generation += 1
+        return self.large
+
+    @property
+    def others(self) -> list[str]:
+        """The target languages not shown large, in cycle order after the large one."""
+        if len(self.targets) < 2:
+            return []
+        at = self.targets.index(self.large)
+        return [*self.targets[at + 1 :], *self.targets[:at]]
 
     # -- derived state ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 //
 // URL options (all optional):
 //   token=T            the live server's token (needed when it listens beyond this machine)
+//   lang=ja            of a session interpreted into several languages, which one (default: the first)
 //   show=target|source|both   which text: the translation (default), the speech, or the speech above it
 //   look=screen|obs|projector  dark page (default) | transparent with outlined text | high contrast
 //   layout=bottom|top|center   where the captions sit (default bottom)
@@ -19,6 +20,7 @@
   var layout = pick(query.get("layout"), ["bottom", "top", "center"], "bottom");
   var lines = Math.max(1, Math.min(20, parseInt(query.get("lines") || "3", 10) || 3));
   var token = query.get("token");
+  var lang = query.get("lang");
 
   root.classList.add("look-" + look);
   if (query.get("status") === "0") root.classList.add("no-status");
@@ -124,6 +126,7 @@
   function connect() {
     var params = new URLSearchParams();
     if (token) params.set("token", token);
+    if (lang) params.set("lang", lang);
     if (lastId !== null) params.set("last_event_id", lastId);
     var source = new EventSource("events" + (params.toString() ? "?" + params.toString() : ""));
     source.addEventListener("snapshot", onSnapshot);

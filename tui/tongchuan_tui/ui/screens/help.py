@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("l", "cycle layout: side by side / stacked / interleaved / translation only"),
     ("p", "show translations only once final"),
     ("s", "show / hide the stats pane"),
+    ("t", "several target languages: show the next one large (the others below)"),
     ("↑ ↓ PgUp PgDn", "scroll the transcript (stops following live); Home: the oldest"),
     ("End", "back to live"),
     ("Tab", "move focus between panes"),

@@ -77,6 +77,13 @@ class TranscriptPanes(Container):
             return [self.source_pane, self.target_pane]
         return [self.source_pane]
 
+    def set_target(self, target_lang: str) -> None:
+        """Show another target language's transcript (of a multi-target session): titles and a new layout."""
+        self.target_lang = target_lang
+        layout, self.layout_name = self.layout_name, ""
+        self.rows = TranscriptRows()
+        self.set_layout(layout)
+
     def set_layout(self, layout: str) -> None:
         """Arrange the panes for one of LAYOUTS (and go back to the live tail)."""
         if layout == self.layout_name:

@@ -83,6 +83,21 @@ def stats_text(model: UiModel) -> Text:
     text.append(f" {stats.requests_per_s:.1f} req/s  in flight {stats.in_flight}\n")
     text.append("Round trip ms\n", style="bold")
     text.append(f" p50 {_ms(stats.rtt_p50_ms)}  p95 {_ms(stats.rtt_p95_ms)}  p99 {_ms(stats.rtt_p99_ms)}")
+    if model.target_stats:
+        text.append("\nPer target\n", style="bold")
+        for target in model.targets:
+            one = model.target_stats.get(target)
+            if one is None:
+                continue
+            stopped = target in model.target_ended
+            health = "stopped" if stopped else ("lagging" if one.behind_live_ms >= 2000 else "ok")
+            style = "red" if stopped else ("yellow" if one.behind_live_ms >= 2000 else "")
+            text.append(
+                f" {target:<3} {health:<8} lag {one.behind_live_ms / 1000:.1f} s  p50 {_ms(one.rtt_p50_ms)}\n"
+                f"     ok {one.requests_ok} retried {one.requests_retried} failed {one.requests_failed}\n",
+                style=style,
+            )
+        text.rstrip()
     return text
 
 
