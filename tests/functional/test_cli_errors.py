@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.functional.audio_helpers import write_wav
 
 from tongchuan_tui import exitcodes
+from tongchuan_tui.emulator.signals import speech_like_pcm
+from tongchuan_tui.emulator.testing import run_emulator_in_thread
 
 
 def run_cli(*args: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -70,6 +73,8 @@ def test_unusable_input_file_is_one_line_and_exit_4(isolated_home: Path, tmp_pat
         (("--source", "en", "--target", "ja"), "ja"),
         (("--chunk-ms", "100"), "chunk"),
         (("--endpoint", "ftp://example.com/"), "endpoint"),
+        (("--jsonl",), "--jsonl"),
+        (("--no-log", "--log", "x.jsonl"), "--no-log"),
     ],
 )
 def test_bad_settings_are_usage_errors(isolated_home: Path, args: tuple[str, ...], needle: str) -> None:
@@ -109,3 +114,28 @@ def test_ui_refuses_an_unusable_input_before_taking_the_terminal(isolated_home: 
         assert result.returncode == exitcodes.BAD_INPUT
         assert needle in one_line(result.stderr)
         assert result.stdout == ""
+
+
+def test_an_unwritable_journal_is_said_once_and_interpretation_goes_on(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    audio = tmp_path / "talk.wav"
+    write_wav(audio, speech_like_pcm(1500, [(200, 1300)], seed=5))
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the journal's folder should be\n")
+    with run_emulator_in_thread() as emulator:
+        result = run_cli(
+            *("--input", str(audio), "--plain", "--endpoint", emulator.url),
+            *("--log", str(blocker / "j.jsonl")),
+            home=isolated_home,
+            env={
+                "TENCENTCLOUD_SECRET_ID": emulator.secret_id,
+                "TENCENTCLOUD_SECRET_KEY": emulator.secret_key,
+            },
+        )
+    assert result.returncode == exitcodes.OK, result.stderr
+    assert result.stdout.strip(), "the sentence is still printed"
+    said = [line for line in result.stderr.splitlines() if "cannot be written" in line]
+    # The journal's own report and the session's WarningRaised used to both reach stderr: the same news twice.
+    assert len(said) == 1, result.stderr
+    assert str(blocker / "j.jsonl") in said[0]

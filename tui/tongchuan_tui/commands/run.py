@@ -81,7 +81,8 @@ def make_plan(
         loop_input=demo and not headless,
         journal_path=journal_path,
         record_audio=options.get("record_audio"),
-        on_journal_error=lambda message: _stderr(f"journal: {message}"),
+        # Said at once from the journal's thread; the stderr reporter leaves these WarningRaised alone.
+        on_journal_error=lambda message: _stderr(f"warning: {message}"),
         secret_filter=secret_filter,
     )
 
@@ -90,6 +91,13 @@ def run_command(
     settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
 ) -> int:
     """Run one interpreting session; returns the process exit code."""
+    # Two outputs that cannot both be had: refused, rather than one silently winning.
+    if options.get("plain") and options.get("jsonl"):
+        _stderr("--plain and --jsonl both print on stdout: choose one")
+        return exitcodes.USAGE
+    if options.get("no_log") and options.get("log_path") is not None:
+        _stderr("--log and --no-log contradict each other: choose one")
+        return exitcodes.USAGE
     pcm_on_stdout = settings.voice_out == "-"
     if pcm_on_stdout and (options.get("plain") or options.get("jsonl")):
         _stderr("--voice-out - writes the voice to stdout: drop --plain/--jsonl (the text is in the journal)")
@@ -246,6 +254,10 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
         reporter.close()
 
 
+#: WarningRaised codes of journal and recording trouble, which `on_journal_error` has already put on stderr.
+_SAID_AT_ONCE = frozenset({"journal", "recording"})
+
+
 def _stderr_reporter(event: object) -> None:
     """Diagnostics of a headless run, one line each on stderr."""
     from tongchuan_tui.pipeline.events import RequestFailed, RequestRetried, SessionEnded, WarningRaised
@@ -254,7 +266,7 @@ def _stderr_reporter(event: object) -> None:
         _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
     elif isinstance(event, RequestFailed):
         _stderr(f"{event.action} failed: {event.code}: {event.message}")
-    elif isinstance(event, WarningRaised):
+    elif isinstance(event, WarningRaised) and event.code not in _SAID_AT_ONCE:
         _stderr(f"warning: {event.message}")
     elif isinstance(event, SessionEnded) and event.exit_code not in (0, 130, 143) and event.message:
         _stderr(event.message)
