@@ -107,6 +107,13 @@ def run_command(
     settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
 ) -> int:
     """Run one interpreting session; returns the process exit code."""
+    # Two outputs that cannot both be had: refused, rather than one silently winning.
+    if options.get("plain") and options.get("jsonl"):
+        _stderr("--plain and --jsonl both print on stdout: choose one")
+        return exitcodes.USAGE
+    if options.get("no_log") and options.get("log_path") is not None:
+        _stderr("--log and --no-log contradict each other: choose one")
+        return exitcodes.USAGE
     pcm_on_stdout = settings.voice_out == "-"
     if pcm_on_stdout and (options.get("plain") or options.get("jsonl")):
         _stderr("--voice-out - writes the voice to stdout: drop --plain/--jsonl (the text is in the journal)")

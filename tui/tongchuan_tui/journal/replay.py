@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from tongchuan_tui import exitcodes
+from tongchuan_tui.config import log_file
 from tongchuan_tui.journal.reader import Journal
 from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
@@ -155,7 +156,9 @@ class ReplaySession:
                 if not self._sink_failed:
                     self._sink_failed = True
                     self._emit(
-                        WarningRaised("a display of the replay failed; see the log file", "sink-failed")
+                        WarningRaised(
+                            f"a display of the replay failed; see the log file {log_file()}", "sink-failed"
+                        )
                     )
 
     def _advance(self, event: Event) -> None:

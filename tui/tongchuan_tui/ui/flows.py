@@ -13,6 +13,7 @@ from textual.app import App
 
 from tongchuan_tui.audio.devices import DeviceInfo
 from tongchuan_tui.audio.source import AudioInputError
+from tongchuan_tui.config import log_file
 from tongchuan_tui.ui.screens.pickers import device_picker, export_picker
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,11 @@ async def pick_device(
         app.notify(str(error), title="Input not switched", severity="error", markup=False)
     except Exception:
         log.exception("switching the input to %s failed", choice)
-        app.notify("Could not switch the input (details in the log file).", severity="error")
+        app.notify(
+            f"Could not switch the input (details in the log file {log_file()}).",
+            severity="error",
+            markup=False,
+        )
 
 
 async def export_transcript(app: App[Any], export: Callable[[str, Path | None], Path]) -> None:

@@ -22,6 +22,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tongchuan_tui import exitcodes
+from tongchuan_tui.config import log_file
 from tongchuan_tui.pipeline.events import Event
 from tongchuan_tui.services import Services
 from tongchuan_tui.ui.advice import Advice, advice_for_end, advice_for_failure
@@ -111,7 +112,7 @@ class SessionControl(App[int]):
                     Advice(
                         title="The session stopped unexpectedly",
                         message=f"{name}: {str(error).splitlines()[0] if str(error) else 'no details'}",
-                        action="Details are in the log file. The transcript so far is kept.",
+                        action=f"Details are in the log file {log_file()}. The transcript so far is kept.",
                     )
                 )
             if self.quitting:
