@@ -11,10 +11,11 @@ FailedOperation — the last two force rollovers — and latency with jitter).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from benchmarks.emulator_thread import EmulatorThread
 from tongchuan_tui.api.client import TsiClient
 from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.emulator.faults import FaultConfig, Refusal
+from tongchuan_tui.emulator.state import RequestRecord
 from tongchuan_tui.emulator.variants import WireVariant
 from tongchuan_tui.pipeline.events import (
     ChunkSent,
@@ -38,6 +40,8 @@ PERIOD_S = 5.0
 BACKGROUND_RATE = 0.04
 """Random faults on any request, under the at-Seq ones (together above 5 % of requests)."""
 AHEAD = 3
+REAIM_S = 0.5
+"""How often the rotation looks for a rollover that calls for re-aiming the period's fault."""
 """At-Seq faults hit the Seq this far ahead of the newest one the emulator has."""
 START_TOLERANCE_MS = 400
 """Two runs' sentence starts that differ by less than this are the same sentence."""
@@ -45,17 +49,89 @@ _PLACEHOLDER_NUMBER = re.compile(r"^\[(\S+) \d+: ")
 
 Kind = Callable[[int], dict[str, Any]]
 
-AT_SEQ_KINDS: list[tuple[str, Kind]] = [
-    ("refusal ×3 (RequestLimitExceeded)", lambda s: {"refusals": (Refusal(s, 3),)}),
-    ("9 s stall (rollover)", lambda s: {"stall_at_seq": (s,), "stall_ms": 9000.0}),
-    ("answer lost (retry is a duplicate)", lambda s: {"lose_response_at_seq": (s, s + 3)}),
-    ("FailedOperation (rollover)", lambda s: {"error_at_seq": (s,), "error_code": "FailedOperation"}),
-    ("HTTP 503", lambda s: {"http_5xx_at_seq": (s, s + 2)}),
-    ("refusal ×2 (ServiceUnavailable)", lambda s: {"refusals": (Refusal(s, 2, "ServiceUnavailable"),)}),
-    ("connection reset", lambda s: {"reset_at_seq": (s,)}),
-    ("latency 150 ms ± 100", lambda s: {"latency_ms": 150.0, "jitter_ms": 100.0}),
+# (name, the emulator's label of the requests it faults, its fields of FaultConfig at a Seq). FaultConfig has
+# one `error_code`, the background rate's, so at-Seq error codes go in as one-time refusals instead.
+AT_SEQ_KINDS: list[tuple[str, str, Kind]] = [
+    ("refusal ×3 (RequestLimitExceeded)", "RequestLimitExceeded", lambda s: {"refusals": (Refusal(s, 3),)}),
+    ("9 s stall (rollover)", "stall", lambda s: {"stall_at_seq": (s,), "stall_ms": 9000.0}),
+    ("answer lost (retry is a duplicate)", "lost-response", lambda s: {"lose_response_at_seq": (s, s + 3)}),
+    (
+        "FailedOperation (rollover)",
+        "FailedOperation",
+        lambda s: {"refusals": (Refusal(s, 1, "FailedOperation"),)},
+    ),
+    ("HTTP 503", "HTTP503", lambda s: {"http_5xx_at_seq": (s, s + 2)}),
+    (
+        "refusal ×2 (ServiceUnavailable)",
+        "ServiceUnavailable",
+        lambda s: {"refusals": (Refusal(s, 2, "ServiceUnavailable"),)},
+    ),
+    ("connection reset", "reset", lambda s: {"reset_at_seq": (s,)}),
+    ("latency 150 ms ± 100", "latency", lambda s: {"latency_ms": 150.0, "jitter_ms": 100.0}),
 ]
 RATE_CODES = ("InternalError", "ServiceUnavailable", "RequestLimitExceeded")
+DELAYED = "latency"
+"""The label of a request only delayed: listed, but not counted as faulted (it went through)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One period of the rotation: its at-Seq fault, aimed at `seqs`, from request `first_request` on."""
+
+    name: str
+    label: str
+    seqs: frozenset[int]
+    code: str
+    first_request: int
+    session_uuid: str | None = None
+    """The service session it is aimed at (None: every one)."""
+
+
+def plan(turn: int, session_uuid: str | None, newest_seq: int) -> tuple[Turn, FaultConfig]:
+    """The faults of one period: the next at-Seq kind, aimed just ahead of `newest_seq` of that session
+    only, over the next background code at BACKGROUND_RATE."""
+    name, label, kind = AT_SEQ_KINDS[turn % len(AT_SEQ_KINDS)]
+    code = RATE_CODES[turn % len(RATE_CODES)]
+    # Aimed at one session: else a rollover's next session, its Seq from 0 again, meets the same fault (a
+    # stall there is another rollover, and so on), and the next kinds aim past where it is.
+    at_seq = kind(newest_seq + AHEAD)
+    config = FaultConfig(
+        error_rate=BACKGROUND_RATE, error_code=code, seed=turn, session_uuid=session_uuid, **at_seq
+    )
+    seqs = {r.seq for r in config.refusals}
+    for at_seq in ("stall_at_seq", "lose_response_at_seq", "http_5xx_at_seq", "reset_at_seq", "error_at_seq"):
+        seqs.update(getattr(config, at_seq))
+    return Turn(name, label, frozenset(seqs), code, 0, session_uuid), config
+
+
+def fired(requests: Sequence[RequestRecord], turn: Turn) -> bool:
+    """Whether the turn's at-Seq fault has hit a request since it was set (a stalled one may not be logged
+    yet: it is, once it is answered)."""
+    return any(
+        r.fault == turn.label and (turn.label == DELAYED or r.seq in turn.seqs)
+        for r in requests[turn.first_request :]
+    )
+
+
+def attribute(requests: Sequence[RequestRecord], turns: Sequence[Turn]) -> dict[str, int]:
+    """Faulted requests by the fault that hit them: a turn's at-Seq kind when the label and Seq are its (a
+    stalled or retried request is logged in a later turn, so the last few turns are looked at), else the
+    random rate's code."""
+    counts: dict[str, int] = {}
+    for index, record in enumerate(requests):
+        if not record.fault:
+            continue
+        current = [t for t in turns if t.first_request <= index][-3:]
+        name = next(
+            (
+                t.name
+                for t in reversed(current)
+                if t.label == record.fault and (t.label == DELAYED or record.seq in t.seqs)
+            ),
+            f"random {record.fault}",
+        )
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 @dataclass
@@ -89,6 +165,7 @@ class SoakResult:
     seconds: float
     requests: int = 0
     faulted: int = 0
+    """Requests that failed (refused, reset, lost, stalled); not those only delayed."""
     faulted_by_kind: dict[str, int] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
     service_sessions: int = 0
@@ -133,17 +210,34 @@ async def _interpret(emu: EmulatorThread, pcm: bytes, record: Recorded) -> None:
         await session.run()
 
 
-async def _rotate_faults(emu: EmulatorThread, kinds_seen: list[str]) -> None:
-    """Every PERIOD_S, the next at-Seq fault (aimed just ahead of the newest Seq) over a random error rate."""
-    for turn in itertools.count():
-        name, kind = AT_SEQ_KINDS[turn % len(AT_SEQ_KINDS)]
-        code = RATE_CODES[turn % len(RATE_CODES)]
-        state = emu.call(lambda: emu.handle.state)
-        newest = state.sessions[-1].packets[-1].seq if state.sessions and state.sessions[-1].packets else 0
-        config = FaultConfig(error_rate=BACKGROUND_RATE, error_code=code, seed=turn, **kind(newest + AHEAD))
-        emu.call(functools.partial(emu.handle.set_faults, config))
-        kinds_seen.append(f"{name} + {BACKGROUND_RATE:.0%} {code}")
-        await asyncio.sleep(PERIOD_S)
+async def _rotate_faults(emu: EmulatorThread, turns: list[Turn]) -> None:
+    """Every PERIOD_S, the next at-Seq fault (aimed just ahead of the newest Seq) over a random error rate.
+    A rollover within the period (the last period's stall or FailedOperation, the client giving a session
+    up) re-aims a fault that has not fired yet at the new session: else the kind after a stall would always
+    aim at the abandoned session, and never fire."""
+    loop = asyncio.get_running_loop()
+    for number in itertools.count():
+        turn = _aim(emu, number, turns)
+        deadline = loop.time() + PERIOD_S
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(REAIM_S, left))
+            state = emu.call(lambda: emu.handle.state)
+            newest = state.sessions[-1].session_uuid if state.sessions else None
+            # Not a stall: a stalled request is logged only once answered, so the rollover it caused would
+            # look like one before it fired, and a re-aimed stall would stall the next session too.
+            if newest != turn.session_uuid and turn.label != "stall" and not fired(state.requests, turn):
+                turn = _aim(emu, number, turns)
+
+
+def _aim(emu: EmulatorThread, number: int, turns: list[Turn]) -> Turn:
+    state = emu.call(lambda: emu.handle.state)
+    current = state.sessions[-1] if state.sessions else None
+    newest = current.packets[-1].seq if current and current.packets else 0
+    turn, config = plan(number, current.session_uuid if current else None, newest)
+    emu.call(functools.partial(emu.handle.set_faults, config))
+    turn = dataclasses.replace(turn, first_request=len(state.requests))
+    turns.append(turn)
+    return turn
 
 
 def _normalised(finals: dict[str, Sentence]) -> list[tuple[int, str, str]]:
@@ -164,13 +258,14 @@ def _compare(clean: list[tuple[int, str, str]], faulted: list[tuple[int, str, st
     return diff
 
 
-def _judge(result: SoakResult, emu: EmulatorThread, record: Recorded, audio_ms: int) -> None:
+def _judge(
+    result: SoakResult, emu: EmulatorThread, record: Recorded, audio_ms: int, turns: Sequence[Turn]
+) -> None:
     state = emu.call(lambda: emu.handle.state)
     result.requests = len(state.requests)
     faulted = [r for r in state.requests if r.fault]
-    result.faulted = len(faulted)
-    for r in faulted:
-        result.faulted_by_kind[str(r.fault)] = result.faulted_by_kind.get(str(r.fault), 0) + 1
+    result.faulted = sum(1 for r in faulted if r.fault != DELAYED)
+    result.faulted_by_kind = attribute(state.requests, turns)
     ours = [s for s in state.sessions if s.session_uuid in record.offsets]
     result.service_sessions = len(ours)
     # A stalled request reaches the engine late by the stall itself (the network held it): that gap is the
@@ -220,13 +315,18 @@ async def run_soak(seconds: float) -> SoakResult:
         EmulatorThread() as quiet,
         EmulatorThread(variant=WireVariant(duplicate_seq="refuse")) as noisy,
     ):
-        rotate = asyncio.ensure_future(_rotate_faults(noisy, result.kinds))
+        turns: list[Turn] = []
+        rotate = asyncio.ensure_future(_rotate_faults(noisy, turns))
         try:
             await asyncio.gather(_interpret(quiet, pcm, clean), _interpret(noisy, pcm, faulted))
         finally:
+            if rotate.done() and not rotate.cancelled() and rotate.exception() is not None:
+                # A rotation that died leaves one period's faults in force for the rest of the soak.
+                raise RuntimeError("the soak's fault rotation failed") from rotate.exception()
             rotate.cancel()
             await asyncio.gather(rotate, return_exceptions=True)
-        _judge(result, noisy, faulted, len(pcm) // 32)
+        result.kinds = [f"{t.name} + {BACKGROUND_RATE:.0%} {t.code}" for t in turns]
+        _judge(result, noisy, faulted, len(pcm) // 32, turns)
     result.rollovers = faulted.rollovers
     result.interrupted = sum(1 for s in faulted.finals.values() if s.interrupted)
     expected, got = _normalised(clean.finals), _normalised(faulted.finals)

@@ -3,11 +3,14 @@ and belong to `scripts/bench`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from benchmarks.clients import _parse
-from benchmarks.soak import _compare, _normalised
+from benchmarks.soak import AT_SEQ_KINDS, RATE_CODES, Turn, _compare, _normalised, attribute, fired, plan
 
+from tongchuan_tui.emulator.faults import FaultInjector
+from tongchuan_tui.emulator.state import RequestRecord
 from tongchuan_tui.pipeline.events import Sentence
 
 
@@ -45,3 +48,46 @@ def test_a_client_s_lag_refusals_and_rollovers_come_from_its_json_lines() -> Non
     assert (run.packets, run.rate_refusals, run.rollovers, run.chunk_ms) == (3, 1, 1, [200, 200, 500])
     # 1.4 s to send what real time sends in 0.7 s after the first packet.
     assert run.lag_ms == 700
+
+
+def test_every_kind_of_the_soak_s_rotation_fires_at_its_seq_under_its_label() -> None:
+    # One full rotation, each period aimed at Seq 10 + AHEAD of session "now": the kind's own fault hits
+    # the Seq it names, a rollover's next session ("next", Seq from 0 again) meets none of it.
+    labels = set()
+    for number in range(len(AT_SEQ_KINDS)):
+        turn, config = plan(number, "now", 10)
+        injector = FaultInjector(dataclasses.replace(config, error_rate=0.0))  # the kind alone
+        hits = {injector.decide("now", seq).label for seq in range(10, 20)} - {None}
+        assert hits == {turn.label}, turn.name
+        assert all(injector.decide("next", seq).label in (None, "latency") for seq in range(20))
+        assert config.error_code == RATE_CODES[number % len(RATE_CODES)]
+        labels.add(turn.label)
+    assert len(labels) == len(AT_SEQ_KINDS)
+
+
+def test_faulted_requests_are_put_down_to_the_kind_aimed_at_them_else_to_the_random_rate() -> None:
+    turns = [
+        Turn("stall", "stall", frozenset({5}), "InternalError", 0),
+        Turn("reset", "reset", frozenset({9}), "ServiceUnavailable", 2),
+    ]
+    requests = [
+        RequestRecord(0.0, "TongChuanSync", "s", 4, "InternalError", "InternalError"),
+        RequestRecord(0.1, "TongChuanSync", "s", 6, "", None),
+        RequestRecord(0.2, "TongChuanSync", "s", 9, "reset", "reset"),
+        # The stalled request is logged late, in the next period.
+        RequestRecord(9.0, "TongChuanSync", "s", 5, "", "stall"),
+        RequestRecord(9.1, "TongChuanSync", "s", 10, "ServiceUnavailable", "ServiceUnavailable"),
+    ]
+    expected = {"random InternalError": 1, "reset": 1, "stall": 1, "random ServiceUnavailable": 1}
+    assert attribute(requests, turns) == expected
+
+
+def test_a_period_s_fault_has_fired_once_a_request_at_its_seq_bears_its_label() -> None:
+    turn = Turn("HTTP 503", "HTTP503", frozenset({13, 15}), "InternalError", 1, "now")
+    requests = [
+        RequestRecord(0.0, "TongChuanSync", "now", 13, "HTTP503", "HTTP503"),  # before the period
+        RequestRecord(0.1, "TongChuanSync", "now", 12, "InternalError", "InternalError"),
+    ]
+    assert not fired(requests, turn)  # so a rollover now re-aims it at the next session
+    requests.append(RequestRecord(0.2, "TongChuanSync", "now", 15, "HTTP503", "HTTP503"))
+    assert fired(requests, turn)

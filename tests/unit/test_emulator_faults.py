@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tongchuan_tui.emulator.faults import FaultConfig, FaultInjector
+from tongchuan_tui.emulator.faults import FaultConfig, FaultInjector, Refusal
 from tongchuan_tui.emulator.ratelimit import RateLimiter
 
 
@@ -48,6 +48,25 @@ def test_stall_holds_then_lets_the_request_through() -> None:
         False,
         "stall",
     )
+
+
+def test_at_seq_faults_narrowed_to_one_session_spare_the_others() -> None:
+    stall = FaultInjector(FaultConfig(stall_at_seq=(3,), session_uuid="a"))
+    assert stall.decide("b", 3).label is None  # a rollover's next session, its Seq from 0 again
+    assert stall.decide("a", 3).label == "stall"
+    config = FaultConfig(refusals=(Refusal(3, 1, "FailedOperation"),), session_uuid="a")
+    refuse = FaultInjector(config)
+    assert refuse.decide("b", 3).error_code is None
+    assert refuse.decide("a", 3).error_code == "FailedOperation"
+    assert FaultConfig.from_json(config.to_json()) == config
+    assert FaultConfig.from_json({"session_uuid": None}) == FaultConfig()
+
+
+def test_a_request_only_delayed_is_labelled_latency() -> None:
+    injector = FaultInjector(FaultConfig(latency_ms=50, error_at_seq=(1,)))
+    assert injector.decide("a", 0).label == "latency"
+    assert injector.decide("a", 1).label == "InternalError"  # a failure names the failure
+    assert FaultInjector().decide("a", 0).label is None
 
 
 def test_json_round_trip_and_bad_keys() -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from tongchuan_tui.api.models import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC
+from tongchuan_tui.emulator.ratelimit import RateLimiter
 from tongchuan_tui.pipeline.clock import FakeClock
-from tongchuan_tui.pipeline.ratelimit import DEFAULT_LIMITS, STREAM_TTL_S, RateLimits
+from tongchuan_tui.pipeline.ratelimit import DEFAULT_LIMITS, GUARD_S, STREAM_TTL_S, WINDOW_S, RateLimits
 from tongchuan_tui.pipeline.ratelimit_file import FileStore, budget_path
 
 
@@ -38,10 +39,47 @@ async def test_the_26th_sync_in_a_second_waits_until_the_first_leaves_the_window
 
     await clock.run(go())
     assert times[:25] == [0.0] * 25
-    assert times[25:50] == [1.0] * 25
-    assert times[50:] == [2.0] * 10
+    # The guard: the 26th waits until the first is WINDOW_S + GUARD_S old.
+    assert times[25:50] == pytest.approx([WINDOW_S + GUARD_S] * 25)
+    assert times[50:] == pytest.approx([2 * (WINDOW_S + GUARD_S)] * 10)
     # In any one-second window, at most 25.
     assert all(sum(1 for u in times if t <= u < t + 1.0) <= 25 for t in times)
+
+
+def _refused_by_the_service(arrivals: list[float]) -> int:
+    """How many of these arrivals the service's own limiter (the emulator's, by arrival) refuses."""
+    now = [0.0]
+    service = RateLimiter({ACTION_SYNC: 25}, clock=lambda: now[0])
+    refused = 0
+    for now[0] in sorted(arrivals):
+        refused += not service.allow("account", ACTION_SYNC)
+    return refused
+
+
+async def test_a_full_budget_is_not_refused_by_the_service_when_requests_arrive_unevenly_late() -> None:
+    # Twelve streams keep the Sync budget full (spread, as one process runs it). Each request reaches the
+    # service some time after its slot was granted (signing, a loaded CPU, the network): every other one
+    # late by just under the guard. The service, counting by arrival, refuses none.
+    clock = FakeClock()
+    limits = RateLimits(clock, spread=True)
+    granted: list[float] = []
+
+    async def stream() -> None:
+        for _ in range(10):
+            await limits.acquire(ACTION_SYNC)
+            granted.append(clock.monotonic())
+
+    await clock.run(asyncio.gather(*(stream() for _ in range(12))))
+    granted.sort()
+    assert granted[-1] - granted[0] >= 4 * (WINDOW_S + GUARD_S)  # the budget was full all along
+
+    def late(i: int) -> float:
+        return GUARD_S * 0.99 if i % 2 == 0 else 0.0
+
+    assert _refused_by_the_service([t + late(i) for i, t in enumerate(granted)]) == 0
+    # Granted at exactly 25 a second (a window of WINDOW_S alone), the same lateness is refused.
+    exact = [1000.0 + i * WINDOW_S / 25 for i in range(120)]
+    assert _refused_by_the_service([t + late(i) for i, t in enumerate(exact)]) > 0
 
 
 async def test_actions_are_limited_separately_and_headroom_reports_the_unused_fraction() -> None:
@@ -70,7 +108,7 @@ async def test_concurrent_users_share_one_budget() -> None:
     times.sort()
     assert len(times) == 30
     assert all(sum(1 for u in times if t <= u < t + 1.0) <= 5 for t in times)
-    assert times[-1] - times[0] == 5.0
+    assert times[-1] - times[0] == pytest.approx(5 * (WINDOW_S + GUARD_S))
 
 
 async def test_fake_clock_advance_wakes_sleepers_in_deadline_order() -> None:

@@ -58,7 +58,9 @@ class FaultConfig:
     """Which faults to inject. At-Seq faults hit uploads with that Seq in every session, on the first attempt
     only when `first_attempt_only` (so a client's retry succeeds); `error_rate` hits any request at random.
     `reset_at_seq` drops the connection before the packet is received; `lose_response_at_seq` after it was
-    (so the client's retry is an idempotent re-send). `refusals` refuse a Seq a given number of times."""
+    (so the client's retry is an idempotent re-send). `refusals` refuse a Seq a given number of times.
+    `session_uuid` narrows the at-Seq faults and refusals to that one session (a rollover's next session,
+    whose Seq starts again at 0, is then spared them)."""
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
@@ -73,6 +75,7 @@ class FaultConfig:
     stall_ms: float = 15_000.0
     refusals: tuple[Refusal, ...] = ()
     first_attempt_only: bool = True
+    session_uuid: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -126,6 +129,8 @@ class FaultConfig:
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     raise ValueError(f"{key} must be a number")
                 values[key] = type(default)(value)
+            elif value is None and default is None:
+                values[key] = None
             else:
                 if not isinstance(value, str):
                     raise ValueError(f"{key} must be text")
@@ -149,7 +154,8 @@ class FaultDecision:
 
     @property
     def label(self) -> str | None:
-        """A short name of the failure injected, for the request log."""
+        """A short name of the failure injected (or "latency" for a request only delayed), for the request
+        log."""
         if self.reset:
             return "reset"
         if self.lose_response:
@@ -158,7 +164,10 @@ class FaultDecision:
             return f"HTTP{self.http_status}"
         if self.error_code is not None:
             return self.error_code
-        return "stall" if self.stall_s else None
+        if self.stall_s:
+            return "stall"
+        # Last: a request only delayed (latency, jitter) still went through, but it was tampered with.
+        return "latency" if self.delay_s else None
 
     @property
     def message(self) -> str:
@@ -213,7 +222,7 @@ class FaultInjector:
             return FaultDecision(delay, stall)
 
     def _refusal(self, cfg: FaultConfig, session_uuid: str | None, seq: int | None) -> str | None:
-        if seq is None or session_uuid is None:
+        if seq is None or session_uuid is None or cfg.session_uuid not in (None, session_uuid):
             return None
         for refusal in cfg.refusals:
             if refusal.seq == seq:
@@ -225,6 +234,8 @@ class FaultInjector:
 
     def _fires(self, kind: str, seqs: tuple[int, ...], session_uuid: str | None, seq: int | None) -> bool:
         if seq is None or session_uuid is None or seq not in seqs:
+            return False
+        if self._config.session_uuid not in (None, session_uuid):
             return False
         key = (kind, session_uuid, seq)
         if self._config.first_attempt_only:

@@ -6,8 +6,12 @@ tests build theirs on a `FakeClock`). Its state lives in a `BudgetStore`: in mem
 lock-protected file in the user's runtime dir (`ratelimit_file.FileStore`), so sessions started separately by
 one user on one machine plan together. What it keeps:
 
-- a request log per action: at most `limit` requests in any one second (a sliding window, exact whatever the
-  service's own window is; a token bucket would allow two bursts in one second);
+- a request log per action: at most `limit` requests in any `WINDOW_S + GUARD_S` (a sliding window, exact
+  whatever the service's own window is; a token bucket would allow two bursts in one second). The guard is
+  there because a slot is stamped when it is granted, but the service counts a request when it arrives:
+  the time between (signing, the worker thread, a loaded CPU, the network) varies, and with a window of
+  exactly one second the `limit + 1`-th request, granted one second after the first, arrives less than a
+  second after it whenever the first was the slower of the two;
 - the streams that upload (one per scheduler, refreshed by every request, forgotten `STREAM_TTL_S` after its
   last one): each stream's packet length is planned so that all of them together stay under the limit
   (`chunk_ms` rises from the configured 200 ms towards 500 ms as streams join);
@@ -36,6 +40,10 @@ T = TypeVar("T")
 
 DEFAULT_LIMITS: dict[str, int] = {ACTION_SYNC: 25, ACTION_RECOGNIZE: 25, ACTION_DISPLAY: 50}
 WINDOW_S = 1.0
+GUARD_S = 0.1
+"""Slots of one action are counted over WINDOW_S plus this: requests granted `limit` apart still arrive at
+least WINDOW_S apart when their times from grant to arrival differ by less than it. Sustained, it allows
+limit / 1.1 s (22.7 Sync a second), about the PLAN_SHARE that packets are planned for."""
 STREAM_TTL_S = 5.0
 """A stream that made no request for this long (paused, idle, or its process died) no longer counts."""
 PLAN_SHARE = 0.9
@@ -72,13 +80,14 @@ def take(state: State, action: str, limit: int, now: float) -> float:
     if blocked > now:
         return blocked - now
     windows = state.setdefault("windows", {})
-    times = [t for t in windows.get(action, []) if t > now - WINDOW_S]
+    span = WINDOW_S + GUARD_S
+    times = [t for t in windows.get(action, []) if t > now - span]
     if len(times) < limit:
         times.append(now)
         windows[action] = times
         return 0.0
     windows[action] = times
-    return max(1e-3, float(times[0]) + WINDOW_S - now)
+    return max(1e-3, float(times[0]) + span - now)
 
 
 def plan(state: State, stream: str, action: str, base_ms: int, limit: int, now: float) -> int:
