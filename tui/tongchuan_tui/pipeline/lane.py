@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
+from tongchuan_tui.pipeline.assembly import SentenceDesk
 from tongchuan_tui.pipeline.backlog import Backlog, Piece
 from tongchuan_tui.pipeline.clock import Clock
 from tongchuan_tui.pipeline.events import (
@@ -83,12 +84,14 @@ class TargetLane:
         """The first target's transcript when TTS was asked for: it hands on each final sentence's speech."""
         self.stats = StatsCollector(clock)
         self.stitcher = Stitcher(self._forward)
+        self.desk = SentenceDesk(self.transcript, self.emit)
+        """The transcript's one writer (uploads' answers, polls, closes)."""
         self.backlog = Backlog(backlog_bytes, live=live, on_drop=self._on_drop)
         self.collector = ResultCollector(
             service=service,
             clock=clock,
             limits=limits,
-            transcript=self.transcript,
+            desk=self.desk,
             emit=self.emit,
             interval_s=options.display_interval_ms / 1000,
             poll_current=options.mode == "split",
@@ -99,7 +102,7 @@ class TargetLane:
             backlog=self.backlog,
             clock=clock,
             limits=limits,
-            transcript=self.transcript,
+            desk=self.desk,
             collector=self.collector,
             emit=self.emit,
             on_packet=on_packet,
@@ -146,8 +149,7 @@ class TargetLane:
 
     def finish(self) -> None:
         """The session ends: every sentence still open is final as last seen."""
-        for sentence in self.transcript.close_all():
-            self.emit(SentenceRevised(sentence))
+        self.desk.close_all()
         self.stitcher.finish()
 
     def snapshot(self) -> StatsSnapshot:

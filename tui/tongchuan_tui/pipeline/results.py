@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from tongchuan_tui.api.errors import TsiError
 from tongchuan_tui.api.models import ACTION_DISPLAY, DisplayRequest
 from tongchuan_tui.api.service import TsiService
+from tongchuan_tui.pipeline.assembly import SentenceDesk
 from tongchuan_tui.pipeline.clock import Clock, wait_until
-from tongchuan_tui.pipeline.events import Event, RequestFailed, RequestRetried, SentenceRevised
+from tongchuan_tui.pipeline.events import Event, RequestFailed, RequestRetried
 from tongchuan_tui.pipeline.ratelimit import RateLimits
-from tongchuan_tui.pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ResultCollector:
         service: TsiService,
         clock: Clock,
         limits: RateLimits,
-        transcript: Transcript,
+        desk: SentenceDesk,
         emit: Callable[[Event], None],
         interval_s: float,
         poll_current: bool,
@@ -52,7 +52,9 @@ class ResultCollector:
         self._service = service
         self._clock = clock
         self._limits = limits
-        self._transcript = transcript
+        self._desk = desk
+        self._transcript = desk.transcript
+        """Read only: sentences change through the desk."""
         self._emit = emit
         self._interval_s = interval_s
         self._poll_current = poll_current
@@ -137,8 +139,7 @@ class ResultCollector:
         finally:
             self.in_flight -= 1
         self._failures = 0
-        for sentence in self._transcript.apply(index, result.sentences, polled=True):
-            self._emit(SentenceRevised(sentence))
+        self._desk.merge(index, result.sentences, polled=True)
         if index in self._closing:
             self._closing[index].polled = True
             if not self._transcript.open_sentences(index):
@@ -146,6 +147,5 @@ class ResultCollector:
 
     def _finalize(self, index: int) -> None:
         self._closing.pop(index, None)
-        for sentence in self._transcript.close_session(index):
-            self._emit(SentenceRevised(sentence))
+        self._desk.close_session(index)
         self._changed.set()

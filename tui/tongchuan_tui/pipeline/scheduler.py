@@ -40,6 +40,7 @@ from tongchuan_tui.api.errors import ApiError, TsiError
 from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
+from tongchuan_tui.pipeline.assembly import SentenceDesk
 from tongchuan_tui.pipeline.backlog import Backlog, Piece
 from tongchuan_tui.pipeline.clock import Clock, wait_until
 from tongchuan_tui.pipeline.delivery import Abandoned, Delivery, Rejected
@@ -47,7 +48,6 @@ from tongchuan_tui.pipeline.events import (
     ChunkSent,
     Event,
     RequestFailed,
-    SentenceRevised,
     ServiceSessionClosed,
     ServiceSessionOpened,
 )
@@ -56,7 +56,6 @@ from tongchuan_tui.pipeline.pacing import ServiceSession
 from tongchuan_tui.pipeline.ratelimit import RateLimits, Stream
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.stitch import Stitcher
-from tongchuan_tui.pipeline.transcript import Transcript
 
 MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
 MAX_BYTES = MAX_PACKET_MS * BYTES_PER_MS
@@ -95,7 +94,7 @@ class Scheduler:
         backlog: Backlog,
         clock: Clock,
         limits: RateLimits,
-        transcript: Transcript,
+        desk: SentenceDesk,
         collector: ResultCollector,
         emit: Callable[[Event], None],
         on_packet: Callable[[list[Piece], bytes], None],
@@ -108,7 +107,9 @@ class Scheduler:
         self.backlog = backlog
         self._clock = clock
         self._limits = limits
-        self._transcript = transcript
+        self._desk = desk
+        self._transcript = desk.transcript
+        """Read only: sentences change through the desk."""
         self._collector = collector
         self._emit = emit
         self._on_packet = on_packet
@@ -295,7 +296,7 @@ class Scheduler:
             index=self._index,
             opened_at=opened_at,
             utc=int(self._clock.time()),
-            timeline=self._transcript.open_session(self._index, offset_ms),
+            timeline=self._desk.open_session(self._index, offset_ms),
             last_ok=now,
         )
         self._index += 1
@@ -372,8 +373,7 @@ class Scheduler:
                 is_end=is_end,
             )
         )
-        for sentence in self._transcript.apply(session.index, result.sentences):
-            self._emit(SentenceRevised(sentence))
+        self._desk.merge(session.index, result.sentences)
         if is_end:
             if self._pausing:
                 self._pausing = False
