@@ -52,6 +52,12 @@ class StatsSnapshot:
     last_error_message: str | None = None
     rate_headroom: dict[str, float] = field(default_factory=dict)
     """Per action, the fraction (0..1) of its rate limit still unused over the last second."""
+    rtt_now_ms: float | None = None
+    """The median round trip over the last 10 s (None when nothing was answered in them)."""
+    lag_first_ms: int | None = None
+    """Speaker to screen: how long after its first words the newest sentence's first text arrived."""
+    lag_final_ms: int | None = None
+    """Speaker to screen: how long after its last words the newest final sentence became final."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +208,16 @@ class WarningRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthChanged:
+    """The session's health state changed (pipeline/health.py: state, its reason, details, since when)."""
+
+    state: str
+    reason: str = ""
+    detail: str = ""
+    since_utc: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over; `reason` is input-ended, stopped, interrupted or failed."""
 
@@ -227,6 +243,7 @@ Event = (
     | Resumed
     | InputChanged
     | WarningRaised
+    | HealthChanged
     | SessionEnded
 )
 
@@ -252,6 +269,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         Resumed,
         InputChanged,
         WarningRaised,
+        HealthChanged,
         SessionEnded,
     )
 }

@@ -23,6 +23,7 @@ from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
     AudioDropped,
     Event,
+    HealthChanged,
     InputChanged,
     MarkAdded,
     Paused,
@@ -35,6 +36,7 @@ from tongchuan_tui.pipeline.events import (
     StatsUpdated,
     WarningRaised,
 )
+from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits, shared_rate_limits
@@ -79,6 +81,7 @@ class InterpreterSession:
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
+        self._health = HealthTracker(self._clock)
         self.transcript = Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
@@ -134,6 +137,7 @@ class InterpreterSession:
             self._collector.hurry()
             return
         self._stop_requested = True
+        self._publish_health(self._health.stopping())
         self._scheduler.request_stop(reason)
         self._reading.set()
 
@@ -285,9 +289,20 @@ class InterpreterSession:
                 self._scheduler.wake.set()
 
     async def _tick(self) -> None:
+        """Stats every STATS_INTERVAL_S; the health state re-derived more often (a stall has no event)."""
+        next_stats = self._clock.monotonic() + STATS_INTERVAL_S
         while True:
-            await self._clock.sleep(STATS_INTERVAL_S)
-            self._emit(StatsUpdated(self._snapshot()))
+            await self._clock.sleep(min(CHECK_INTERVAL_S, max(0.0, next_stats - self._clock.monotonic())))
+            if self._clock.monotonic() >= next_stats:
+                next_stats += STATS_INTERVAL_S
+                self._emit(StatsUpdated(self._snapshot()))
+            self._publish_health(self._health.check())
+
+    def _speaker_ms(self) -> int:
+        """Where the speaker is on the timeline now: the newest audio (live), or the 1:1 listener (file)."""
+        if self._backlog.live:
+            return self.position_ms()
+        return self.position_ms() + self._scheduler.behind_live_ms()
 
     def _snapshot(self) -> StatsSnapshot:
         return self._stats.snapshot(
@@ -323,8 +338,26 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
-        """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
+        """Hand an event to the stats, the health tracker and every sink, in order.
+
+        A change of health follows the event that caused it, but for the end: `SessionEnded` stays last.
+        """
         self._stats.observe(event)
+        if isinstance(event, SentenceRevised):
+            self._stats.sentence_shown(event.sentence, self._speaker_ms())
+        if isinstance(event, SessionEnded):
+            self._publish_health(self._health.observe(event))
+            self._publish(event)
+            return
+        self._publish(event)
+        self._publish_health(self._health.observe(event))
+
+    def _publish_health(self, changed: HealthChanged | None) -> None:
+        if changed is not None:
+            self._publish(changed)
+
+    def _publish(self, event: Event) -> None:
+        """Hand an event to every sink, in order; a failing sink is reported once."""
         failed: list[str] = []
         for sink in list(self._sinks):
             try:
