@@ -102,6 +102,7 @@ class InterpreterApp(SessionControl):
         self._draw_failed = False
         self._redraw_timer: Timer | None = None
         self._header: SessionHeader | None = None
+        self._admitted_when_scrolled = 0
 
     # -- building ----------------------------------------------------------------------------------------
 
@@ -188,9 +189,9 @@ class InterpreterApp(SessionControl):
 
     def _header_info(self) -> HeaderInfo:
         services = self.services
-        state = self.model.state
-        if self.quitting and state != STATE_ENDED:
-            state = "stopping"
+        state, reason = self.model.health_state
+        if self.quitting and state not in (STATE_ENDED, "failed"):
+            state, reason = "stopping", ""
         elif services.replay and state == "live":
             state = "playing"
         return HeaderInfo(
@@ -202,16 +203,27 @@ class InterpreterApp(SessionControl):
             replay=services.replay,
             state=state,
             elapsed=format_elapsed(self.model.elapsed_s()),
+            reason=reason,
         )
 
     def _status_info(self, *, following: bool | None = None) -> StatusInfo:
+        following = self.following if following is None else following
+        model = self.model
+        trouble = ""
+        if model.trouble is not None:
+            seconds = max(0, round(model.clock() - model.trouble.since))
+            trouble = f"{model.trouble.code} ×{model.trouble.count} for {seconds} s"
         return StatusInfo(
-            following=self.following if following is None else following,
+            following=following,
             layout=self.resolved_layout(),
             final_only=self.final_only,
             sentences=len(self.model.transcript),
             marks=self.model.marks,
             serving=self.services.live_status() if self.services.live_status is not None else "",
+            lag_first_ms=model.stats.lag_first_ms,
+            lag_final_ms=model.stats.lag_final_ms,
+            trouble=trouble,
+            new_below=0 if following else max(0, model.transcript.admitted - self._admitted_when_scrolled),
         )
 
     # -- layout ------------------------------------------------------------------------------------------
@@ -233,6 +245,8 @@ class InterpreterApp(SessionControl):
         self.panes.show(self.model.transcript, final_only=self.final_only)
 
     def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
+        if not event.following:
+            self._admitted_when_scrolled = self.model.transcript.admitted
         self.query_one(LiveStatus).set_info(self._status_info())
 
     # -- view actions (the session's own, and quitting, are in SessionControl) ---------------------------

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from tongchuan_tui.pipeline.events import (
     AudioDropped,
+    ChunkSent,
     Event,
+    HealthChanged,
     InputChanged,
     LevelMeasured,
     MarkAdded,
@@ -128,6 +130,17 @@ class TranscriptModel:
         return len(self._sentences)
 
 
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """A recurring failure, shown as one status line until a packet gets through again."""
+
+    code: str
+    message: str
+    count: int
+    since: float
+    """The UI clock's time of the first failure."""
+
+
 class _Pending:
     """Notifications of one kind waiting for their interval to pass."""
 
@@ -162,7 +175,13 @@ class UiModel:
         self.input_description: str | None = None
         self.paused = False
         self.marks = 0
+        self.mark_list: list[MarkAdded] = []
         self.service_sessions = 0
+        self.health: HealthChanged | None = None
+        """The session's last health state (None from sessions that do not say it: old journals)."""
+        self.health_since: float | None = None
+        """The UI clock's time the health state was last changed."""
+        self.trouble: Trouble | None = None
         self._started_clock: float | None = None
         self._ended_clock: float | None = None
         self._clipped_at: float | None = None
@@ -195,25 +214,31 @@ class UiModel:
             self.paused = True
         elif isinstance(event, Resumed):
             self.paused = False
+        elif isinstance(event, HealthChanged):
+            self.health = event
+            self.health_since = self.clock()
+        elif isinstance(event, ChunkSent):
+            if self.trouble is not None:
+                trouble, self.trouble = self.trouble, None
+                self._ready.append(
+                    Notice(f"Recovered after {trouble.count} failed attempts ({trouble.code}).")
+                )
         elif isinstance(event, MarkAdded):
             self.marks += 1
+            self.mark_list.append(event)
             label = f" “{event.label}”" if event.label else ""
             self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}"))
         elif isinstance(event, InputChanged):
             self.input_description = event.input
             self._ready.append(Notice(f"Input is now {event.input}"))
         elif isinstance(event, RequestRetried):
-            self._limited(
-                f"retry:{event.code}",
-                f"{event.action}: {event.code} — retrying ({event.message})",
-                "warning",
-            )
+            self._failed(event.code, event.message)
         elif isinstance(event, RequestFailed):
             if event.final:
                 if self.fatal is None:
                     self.fatal = event
             else:
-                self._limited(f"failed:{event.code}", f"{event.action} failed: {event.code}", "warning")
+                self._failed(event.code, event.message)
         elif isinstance(event, AudioDropped):
             self._limited("dropped", f"Audio dropped: {event.reason}", "warning")
         elif isinstance(event, WarningRaised):
@@ -223,6 +248,16 @@ class UiModel:
             self._ended_clock = self.clock()
             if event.exit_code == 0 and event.reason == "input-ended":
                 self._ready.append(Notice("The input has ended — press q to quit"))
+
+    def _failed(self, code: str, message: str) -> None:
+        """A failed attempt: the first of a run of them is a notification, the rest only count on the
+        status line (a toast per retry would stack up into a wall of the same text)."""
+        trouble = self.trouble
+        if trouble is None:
+            self.trouble = Trouble(code, message, 1, self.clock())
+            self._ready.append(Notice(f"{code}: retrying — {message}", "warning"))
+        else:
+            self.trouble = Trouble(code, message, trouble.count + 1, trouble.since)
 
     def _limited(self, key: str, text: str, severity: str) -> None:
         """Queue a notification of a kind that may repeat fast; `take_notices` rate-limits it."""
@@ -249,6 +284,20 @@ class UiModel:
         return due
 
     # -- derived state ---------------------------------------------------------------------------------
+
+    @property
+    def health_state(self) -> tuple[str, str]:
+        """(state, reason) for the header: the session's health, or the plain state of sessions that do
+        not report health (journals recorded before it existed)."""
+        if self.ended is not None:
+            health = self.health
+            if health is not None and health.state in ("ended", "failed"):
+                return health.state, health.reason
+            failed = self.ended.exit_code != 0 and self.ended.reason == "failed"
+            return ("failed" if failed else STATE_ENDED), self.ended.reason
+        if self.health is not None:
+            return self.health.state, self.health.reason
+        return self.state, ""
 
     @property
     def state(self) -> str:
