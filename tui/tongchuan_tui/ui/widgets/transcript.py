@@ -204,8 +204,17 @@ class TranscriptPane(ScrollView, can_focus=True):
         return max(0, self.rows.total_lines - self.scrollable_content_region.height)
 
     def scroll_to_tail(self) -> None:
-        """Show the newest lines."""
-        self.set_scroll(None, self.tail_y())
+        """Show the newest lines (repainting the pane if that moved it)."""
+        tail = self.tail_y()
+        moved = round(self.scroll_y) != tail
+        self.set_scroll(None, tail)
+        # set_scroll leaves Textual's scroll target behind: the next wheel tick would scroll from there
+        # (the top) instead of from here.
+        self.set_reactive(TranscriptPane.scroll_target_y, float(tail))
+        if moved:
+            # set_scroll repaints nothing: without this, End would leave the old lines on screen.
+            self._sync_scrollbar()
+            self.refresh()
 
     def at_tail(self) -> bool:
         """Whether the last line is on screen."""

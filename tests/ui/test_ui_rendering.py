@@ -1,0 +1,93 @@
+"""Rendering bugs found by trying the UI as a user: each test judges what reached the terminal (the
+compositor's lines), not what a pane would draw if asked."""
+
+from __future__ import annotations
+
+from textual import events
+
+from tests.ui.fakes import ScriptedSession, sentence, started
+from tests.ui.ui_helpers import build_app, drawn_lines, wait_until
+from tongchuan_tui.pipeline.events import Event
+from tongchuan_tui.ui.app import InterpreterApp
+from tongchuan_tui.ui.widgets.header import LiveStatus
+
+
+def long_script(count: int = 60) -> list[Event]:
+    return [started(), *(sentence(i, f"第{i}句话。", f"Sentence {i}.") for i in range(count))]
+
+
+def status(app: InterpreterApp) -> str:
+    return str(app.query_one(LiveStatus).render())
+
+
+def shown(app: InterpreterApp) -> str:
+    return "\n".join(drawn_lines(app.target_pane) + drawn_lines(app.source_pane))
+
+
+async def test_end_after_scrolling_shows_the_tail_at_once_even_after_the_session_ended() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        session.finish()
+        await wait_until(pilot, lambda: app.model.ended is not None)
+        await pilot.pause()
+        await pilot.press("pageup", "pageup")
+        await wait_until(pilot, lambda: not app.following)
+        await pilot.pause()
+        assert "Sentence 59." not in shown(app)
+        await pilot.press("end")
+        await pilot.pause()
+        assert "▼ live" in status(app)
+        assert "Sentence 59." in shown(app), "End left stale lines on screen"
+        assert "第59句话。" in shown(app)
+
+
+async def test_the_first_wheel_tick_from_the_tail_scrolls_a_little_not_to_the_top() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        await pilot.pause()
+        tail = app.source_pane.scroll_y
+        assert tail > 20
+        await pilot._post_mouse_events([events.MouseScrollUp], widget=app.source_pane)
+        await pilot.pause()
+        assert tail - 5 <= app.source_pane.scroll_y < tail
+        assert "Sentence 0." not in shown(app)
+
+
+async def test_cycling_from_translation_only_to_side_by_side_keeps_following_the_tail() -> None:
+    def wordy(i: int) -> Event:
+        return sentence(i, f"第{i}句话。" * 3, f"Sentence {i}. " * 4)
+
+    session = ScriptedSession([started(), *(wordy(i) for i in range(30))])
+    app = build_app(session, layout="stacked")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines > 0)
+        count = 30
+        for layout in ("interleaved", "translation", "side"):
+            await pilot.press("l")
+            assert app.resolved_layout() == layout
+            for _ in range(10):  # sentences keep coming while the layout changes, as in a live session
+                session.emit(wordy(count))
+                count += 1
+                await pilot.pause()
+            assert app.following, f"following lost on cycling to {layout}"
+        last = f"Sentence {count - 1}."
+        await wait_until(pilot, lambda: last in shown(app))
+        assert "00:00" not in shown(app)
+
+
+async def test_new_sentences_below_are_counted_while_scrolled() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: not app.following)
+        session.emit(sentence(60, "新的一句。", "A new sentence."))
+        session.emit(sentence(61, "又一句。", "Another one."))
+        await wait_until(pilot, lambda: "2 new below" in status(app))
+        await pilot.press("end")
+        await wait_until(pilot, lambda: "new below" not in status(app))
