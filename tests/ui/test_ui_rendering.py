@@ -4,6 +4,7 @@ compositor's lines), not what a pane would draw if asked."""
 from __future__ import annotations
 
 from textual import events
+from textual.widgets._footer import FooterKey
 
 from tests.ui.fakes import ScriptedSession, sentence, started
 from tests.ui.ui_helpers import build_app, drawn_lines, wait_until
@@ -91,3 +92,33 @@ async def test_new_sentences_below_are_counted_while_scrolled() -> None:
         await wait_until(pilot, lambda: "2 new below" in status(app))
         await pilot.press("end")
         await wait_until(pilot, lambda: "new below" not in status(app))
+
+
+def footer(app: InterpreterApp) -> str:
+    return " ".join(str(key.render()) for key in app.screen.query(FooterKey))
+
+
+async def test_footer_hints_follow_the_state() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        await wait_until(pilot, lambda: "Pause" in footer(app))
+        assert "Resume" not in footer(app)
+        assert "End" not in footer(app)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "Resume" in footer(app))
+        assert "Pause" not in footer(app)
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: "End" in footer(app))
+        await pilot.press("end")
+        await wait_until(pilot, lambda: "End" not in footer(app))
+
+
+async def test_the_palette_offers_no_device_switch_where_it_cannot_work() -> None:
+    app = build_app(ScriptedSession(long_script(3)))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Switch input device" not in titles
+        assert "Mark" in titles

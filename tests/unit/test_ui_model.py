@@ -456,3 +456,15 @@ def test_syncing_matches_laying_out_from_scratch(
             assert shown == before[line]
         if damage is None:
             assert after == before
+
+
+def test_a_dialog_title_names_the_cause() -> None:
+    from tongchuan_tui.ui.advice import advice_for_failure
+
+    def title(code: str) -> str:
+        return advice_for_failure(RequestFailed("TongChuanSync", None, code, "x", True)).title
+
+    assert title("NetworkError") == "The service could not be reached"
+    assert title("TLSError") == "The secure connection to the service failed"
+    assert title("ProtocolError") == "The service's answer could not be understood"
+    assert title("AuthFailure.SecretIdNotFound") == "The service rejected the session"

@@ -57,14 +57,16 @@ class InterpreterApp(SessionControl):
     CSS_PATH = "app.tcss"
     TITLE = "tongchuan-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pause", "Pause"),
+        # Two bindings of one key so that the footer says what it will do now (check_action picks one).
+        Binding("space", "pause", "Pause"),
+        Binding("space", "resume", "Resume"),
         Binding("m", "mark", "Mark"),
         Binding("d", "pick_device", "Device", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("l", "cycle_layout", "Layout"),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
-        Binding("end", "live", "Live", show=False, priority=True),
+        Binding("end", "live", "End: live", priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit_gracefully", "Quit"),
         Binding("ctrl+q,ctrl+c", "quit_gracefully", "Quit", show=False, priority=True),
@@ -72,6 +74,8 @@ class InterpreterApp(SessionControl):
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {
             "toggle_pause",
+            "pause",
+            "resume",
             "mark",
             "pick_device",
             "export",
@@ -102,7 +106,9 @@ class InterpreterApp(SessionControl):
         self._draw_failed = False
         self._redraw_timer: Timer | None = None
         self._header: SessionHeader | None = None
+        self._panes: TranscriptPanes | None = None
         self._admitted_when_scrolled = 0
+        self._hints: tuple[bool, bool] = (False, True)
 
     # -- building ----------------------------------------------------------------------------------------
 
@@ -138,6 +144,7 @@ class InterpreterApp(SessionControl):
 
     def on_mount(self) -> None:
         self._header = self.query_one(SessionHeader)
+        self._panes = self.query_one(TranscriptPanes)
         self.stats_visible = self.size.width >= STATS_COLUMNS
         self.query_one(StatsPane).display = self.stats_visible
         self._apply_layout()
@@ -183,6 +190,7 @@ class InterpreterApp(SessionControl):
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
         self.query_one(LiveStatus).set_info(self._status_info())
+        self._refresh_hints()
         for notice in model.take_notices():
             self.notify(notice.text, severity=notice.severity, markup=False)  # type: ignore[arg-type]
         self._handle_outcome()
@@ -247,13 +255,38 @@ class InterpreterApp(SessionControl):
     def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
         if not event.following:
             self._admitted_when_scrolled = self.model.transcript.admitted
+        self._refresh_hints()
         self.query_one(LiveStatus).set_info(self._status_info())
 
     # -- view actions (the session's own, and quitting, are in SessionControl) ---------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Behind a dialog, keys must not reach the session (an `m` in the device list is not a mark).
-        return not (action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen))
+        if action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        # The footer offers what a key does now: Resume while paused, End while scrolled away.
+        if action == "pause":
+            return not self.model.paused
+        if action == "resume":
+            return self.model.paused
+        if action == "live" and self._panes is not None:
+            return not self._panes.following
+        return True
+
+    def action_pause(self) -> None:
+        """Pause (space while running)."""
+        self.action_toggle_pause()
+
+    def action_resume(self) -> None:
+        """Resume (space while paused)."""
+        self.action_toggle_pause()
+
+    def _refresh_hints(self) -> None:
+        """Have the footer ask check_action again when what the keys would do changed."""
+        hints = (self.model.paused, self._panes is None or self._panes.following)
+        if hints != self._hints:
+            self._hints = hints
+            self.refresh_bindings()
 
     def action_cycle_layout(self) -> None:
         """Side by side → stacked → interleaved → translation only → side by side."""
@@ -294,7 +327,8 @@ class InterpreterApp(SessionControl):
             "Pause / resume", "Pause or resume interpreting (space)", self.action_toggle_pause
         )
         yield SystemCommand("Mark", "Mark this moment in the journal (m)", self.action_mark)
-        yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
+        if self.services.list_devices is not None and self.services.switch_device is not None:
+            yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
         yield SystemCommand("Export", "Export the transcript (e)", self.action_export)
         yield SystemCommand(
             "Cycle layout", "Side by side, stacked, interleaved, translation (l)", self.action_cycle_layout
