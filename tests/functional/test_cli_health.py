@@ -113,6 +113,12 @@ def test_killing_the_service_turns_the_header_to_reconnecting_and_back_to_live(
         assert re.search(r"lag \d+\.\d s", screen())
         tmux("-S", sock, "send-keys", "-t", "ui", "q")
         wait_for(lambda: exit_file.exists() and exit_file.read_text().strip() != "", 30, "the app to exit")
+        # One line is left on the terminal: how it ended, how much, where the journal is.
+        summary = [line for line in screen().splitlines() if line.startswith("tongchuan-tui: session")]
+        assert summary, screen()
+        assert "session stopped:" in summary[0]
+        assert " sentences in 0:00:" in summary[0]
+        assert str(journal.name) in screen()
     finally:
         subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True, check=False)
         if emulator.poll() is None:
