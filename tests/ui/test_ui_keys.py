@@ -66,7 +66,10 @@ async def test_shows_source_and_translation_side_by_side_aligned() -> None:
         # Row N starts on the same line in both panes, whichever text wraps to more lines.
         for row, top in zip(app.rows.rows, app.rows.tops, strict=True):
             assert source[top].startswith(format_timestamp(row.sentence.start_ms) + " ")
-            assert [line.strip() for line in target[top : top + len(row.target)]] == list(row.target)
+            shown = [line.strip() for line in target[top : top + len(row.target)]]
+            # A translation not yet final is marked in its gutter (not by colour alone).
+            marked = [f"›{row.target[0]}", *row.target[1:]] if not row.sentence.final else list(row.target)
+            assert shown == marked
             assert [line[6:] for line in source[top : top + len(row.source)]] == list(row.source)
         assert any(len(row.target) > 1 for row in app.rows.rows), "the test needs a wrapped translation"
         # The sentence still being revised shows its revision.
@@ -209,10 +212,10 @@ async def test_p_holds_translations_until_final() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.rows.total_lines == 2)
         await pilot.pause()
-        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "Below"]
+        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "›Below"]
         await pilot.press("p")
         await pilot.pause()
-        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "…"]
+        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "›…"]
         assert "final translations only" in status(app)
         session.emit(sentence(1, "下面我们", "Below we", final=True, ver=5))
         await wait_until(pilot, lambda: pane_lines(app.target_pane)[1].strip() == "Below we")

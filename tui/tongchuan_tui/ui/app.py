@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Protocol
 
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult, CSSPathType, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
@@ -54,7 +54,7 @@ class UiSettings(Protocol):
 class InterpreterApp(SessionControl):
     """Shows a `SessionLike`'s transcript and health, and turns keys into session commands."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "palette.tcss"]
     TITLE = "tongchuan-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Two bindings of one key so that the footer says what it will do now (check_action picks one).

@@ -29,6 +29,8 @@ ROLE_SOURCE = "source"
 ROLE_TARGET = "target"
 ROLE_INTERLEAVED = "interleaved"
 ROLE_LARGE = "large"
+DRAFT_MARK = "›"
+"""In the gutter of a translation that may still change: drafts differ from finals without colour."""
 
 EVERYTHING = Damage(0, None)
 """Every line may have changed."""
@@ -83,18 +85,13 @@ class TranscriptPane(ScrollView, can_focus=True):
         "transcript--large",
     }
 
+    # The colours are in ui/palette.tcss (checked on 16-colour, 256-colour, truecolour and NO_COLOR).
     DEFAULT_CSS = """
     TranscriptPane {
         overflow-x: hidden;
         overflow-y: scroll;
         scrollbar-size-vertical: 1;
     }
-    TranscriptPane > .transcript--time { color: $text-muted; }
-    TranscriptPane > .transcript--draft { text-style: dim; }
-    TranscriptPane > .transcript--final { text-style: none; }
-    TranscriptPane > .transcript--revision { color: $warning; text-style: dim italic; }
-    TranscriptPane > .transcript--target { color: $accent; }
-    TranscriptPane > .transcript--large { text-style: bold; }
     """
 
     def __init__(self, role: str, *, id: str | None = None) -> None:
@@ -314,18 +311,28 @@ class TranscriptPane(ScrollView, can_focus=True):
             if index >= len(row.target):
                 return []
             style = frame.final_large if final else frame.draft_large
-            return [Segment(" " * frame.gutter, frame.base), Segment(row.target[index], style)]
+            gutter = self._draft_mark(frame, Segment(" " * frame.gutter, frame.base), row, index == 0)
+            return [gutter, Segment(row.target[index], style)]
         target_style = frame.final_target if final else frame.draft_target
         if frame.role == ROLE_INTERLEAVED:
             if index < len(row.source):
                 return [self._gutter(frame, row, index), *self._source_segments(frame, row, index)]
             index -= len(row.source)
             text = row.target[index] if index < len(row.target) else ""
-            return [self._gutter(frame, row, 1), Segment(text, target_style)]
+            gutter = self._draft_mark(frame, self._gutter(frame, row, 1), row, index == 0 and bool(text))
+            return [gutter, Segment(text, target_style)]
         if frame.role == ROLE_TARGET:
             text = row.target[index] if index < len(row.target) else ""
-            return [self._gutter(frame, row, index), Segment(text, target_style)]
+            gutter = self._draft_mark(frame, self._gutter(frame, row, index), row, index == 0 and bool(text))
+            return [gutter, Segment(text, target_style)]
         return [self._gutter(frame, row, index), *self._source_segments(frame, row, index)]
+
+    @staticmethod
+    def _draft_mark(frame: _Frame, gutter: Segment, row: Row, first: bool) -> Segment:
+        """The gutter, its last cell a DRAFT_MARK on the first line of a translation not yet final."""
+        if row.sentence.final or not first or not gutter.text:
+            return gutter
+        return Segment(gutter.text[:-1] + DRAFT_MARK, frame.revision)
 
     @staticmethod
     def _source_segments(frame: _Frame, row: Row, index: int) -> list[Segment]:
