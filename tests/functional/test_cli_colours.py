@@ -57,8 +57,8 @@ def test_no_final_translation_is_red_on_a_16_colour_terminal(
         exit_file = tmp_path / "exit-code"
         command = (
             # tmux gives its panes its own TERM (tmux-256color): the app is told the terminal's here.
-            f"TERM={term} {sys.executable} -m tongchuan_tui --input {wav} --endpoint {emulator.url} --layout side "
-            f"--log {tmp_path / 'ui.jsonl'}; echo $? > {exit_file}; sleep 60"
+            f"TERM={term} {sys.executable} -m tongchuan_tui --input {wav} --endpoint {emulator.url} "
+            f"--layout side --log {tmp_path / 'ui.jsonl'}; echo $? > {exit_file}; sleep 60"
         )
         keys = ("HOME", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TERM", "PATH")
         env_args = [arg for key in keys if key in env for arg in ("-e", f"{key}={env[key]}")]

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Protocol
 
-from textual.app import ComposeResult, CSSPathType, SystemCommand
+from textual._path import CSSPathType
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
