@@ -10,6 +10,7 @@ from tests.ui.fakes import ScriptedSession, sentence, started
 from tests.ui.ui_helpers import build_app, drawn_lines, wait_until
 from tongchuan_tui.pipeline.events import Event
 from tongchuan_tui.ui.app import InterpreterApp
+from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.widgets.header import LiveStatus
 
 
@@ -122,3 +123,45 @@ async def test_the_palette_offers_no_device_switch_where_it_cannot_work() -> Non
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Switch input device" not in titles
         assert "Mark" in titles
+
+
+async def test_a_narrow_terminal_shows_the_stats_as_one_line_and_s_toggles_it() -> None:
+    app = build_app(ScriptedSession(long_script(3)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        summary = app.query_one("#stats-summary")
+        await wait_until(pilot, lambda: "rt now" in str(summary.render()))
+        assert summary.display
+        assert not app.query_one("#stats").display
+        await pilot.press("s")
+        assert not summary.display
+        await pilot.press("s")
+        assert summary.display
+
+
+async def test_below_the_size_that_works_the_screen_says_so_and_keeps_the_health() -> None:
+    app = build_app(ScriptedSession(long_script(3)))
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        notice = app.query_one("#too-small")
+        assert notice.display
+        assert notice.region.height > 0
+        assert "too small" in str(notice.render())
+        assert app.query_one("#header").region.height == 1
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.has_class("-too-small"), app.size
+        assert notice.region.height == 0
+
+
+async def test_help_fits_80x24_and_explains_the_screen() -> None:
+    app = build_app(ScriptedSession(long_script(3)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        box = app.screen.query_one("#help-box")
+        assert box.region.height <= 24
+        assert box.virtual_size.height <= box.scrollable_content_region.height, "the help needs scrolling"
+        text = "\n".join(app.screen._compositor.render_strips()[y].text for y in range(24))
+        for needed in ("v3", "lag", "rt now", "reconnecting", "cyan", "End", "Escape"):
+            assert needed in text, needed

@@ -58,6 +58,8 @@ class StatsSnapshot:
     """Speaker to screen: how long after its first words the newest sentence's first text arrived."""
     lag_final_ms: int | None = None
     """Speaker to screen: how long after its last words the newest final sentence became final."""
+    backlog_limit_ms: int = 0
+    """Live input: the backlog at which audio is dropped; 0 for a file or stdin (read ahead, never lost)."""
 
 
 @dataclass(frozen=True, slots=True)

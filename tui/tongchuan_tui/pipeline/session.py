@@ -310,6 +310,7 @@ class InterpreterSession:
             backlog_ms=len(self._backlog) // BYTES_PER_MS,
             behind_live_ms=self._scheduler.behind_live_ms(),
             rate_headroom=self._limits.headroom(),
+            backlog_limit_ms=self.options.max_backlog_ms if self._backlog.live else 0,
         )
 
     def _on_drop(self, at: int, size: int) -> None:

@@ -117,6 +117,7 @@ class StatsCollector:
         backlog_ms: int = 0,
         behind_live_ms: int = 0,
         rate_headroom: dict[str, float] | None = None,
+        backlog_limit_ms: int = 0,
     ) -> StatsSnapshot:
         """The stats as of now."""
         rtts = list(self._rtts)
@@ -142,4 +143,5 @@ class StatsCollector:
             rtt_now_ms=self.rtt_now_ms(),
             lag_first_ms=self._lag_first_ms,
             lag_final_ms=self._lag_final_ms,
+            backlog_limit_ms=backlog_limit_ms,
         )

@@ -16,9 +16,10 @@ from textual._path import CSSPathType
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.services import Services
@@ -29,7 +30,7 @@ from tongchuan_tui.ui.session_control import SessionControl
 from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
-from tongchuan_tui.ui.widgets.stats import StatsPane
+from tongchuan_tui.ui.widgets.stats import StatsPane, summary_text
 from tongchuan_tui.ui.widgets.transcript import TranscriptPane
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,10 @@ REFRESH_HZ = 20
 NARROW_COLUMNS = 100
 """Below this width the automatic layout stacks the panes."""
 STATS_COLUMNS = 120
-"""From this width the stats pane is shown at start."""
+"""From this width the stats are a pane beside the transcript; below it, one summary line under it."""
+MIN_COLUMNS = 40
+MIN_ROWS = 12
+"""Below this size the transcript cannot be read: the screen says so (the header's health stays)."""
 
 
 class UiSettings(Protocol):
@@ -100,14 +104,15 @@ class InterpreterApp(SessionControl):
         self.model = UiModel(clock=clock, sentence_limit=sentence_limit)
         self.layout_choice = settings.layout if settings.layout in LAYOUTS else "auto"
         self.final_only = bool(settings.final_only)
-        self.stats_visible: bool | None = None
-        """None until mounted: then shown by default on wide terminals."""
+        self.stats_visible = True
+        """Whether the stats are shown: a pane on wide terminals, one summary line on narrow ones."""
         self._drawn_generation = -1
         self._drawn_clipping = False
         self._draw_failed = False
         self._redraw_timer: Timer | None = None
         self._header: SessionHeader | None = None
         self._panes: TranscriptPanes | None = None
+        self._sized = Size(0, 0)
         self._admitted_when_scrolled = 0
         self._hints: tuple[bool, bool] = (False, True)
 
@@ -118,6 +123,8 @@ class InterpreterApp(SessionControl):
         with Horizontal(id="body"):
             yield TranscriptPanes(self.services.source_lang, self.services.target_lang, id="panes")
             yield StatsPane(id="stats")
+        yield Static(id="stats-summary")
+        yield Static(f"The terminal is too small: make it at least {MIN_COLUMNS}×{MIN_ROWS}.", id="too-small")
         yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
 
@@ -146,8 +153,7 @@ class InterpreterApp(SessionControl):
     def on_mount(self) -> None:
         self._header = self.query_one(SessionHeader)
         self._panes = self.query_one(TranscriptPanes)
-        self.stats_visible = self.size.width >= STATS_COLUMNS
-        self.query_one(StatsPane).display = self.stats_visible
+        self._apply_size()
         self._apply_layout()
         self.source_pane.focus()
         self._attach_session()
@@ -181,13 +187,18 @@ class InterpreterApp(SessionControl):
         """
         self._take_events()
         model = self.model
+        if self.size != self._sized:
+            self._apply_size()  # the app is not always sent a Resize (the screen is)
         self.query_one(SessionHeader).set_info(self._header_info())
         self._relayout()
         clipping = model.clipping()
         if self.stats_visible and (
             model.generation != self._drawn_generation or clipping != self._drawn_clipping
         ):
-            self.query_one(StatsPane).show(model)
+            if self._wide():
+                self.query_one(StatsPane).show(model)
+            else:
+                self.query_one("#stats-summary", Static).update(summary_text(model))
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
         self.query_one(LiveStatus).set_info(self._status_info())
@@ -247,7 +258,20 @@ class InterpreterApp(SessionControl):
         self.panes.set_layout(self.resolved_layout())
 
     def on_resize(self) -> None:
+        self._apply_size()
         self._apply_layout()
+
+    def _wide(self) -> bool:
+        return self.size.width >= STATS_COLUMNS
+
+    def _apply_size(self) -> None:
+        """Stats as a pane or a summary line by width; the too-small notice below the size that works."""
+        self._sized = self.size
+        self.query_one(StatsPane).display = self.stats_visible and self._wide()
+        self.query_one("#stats-summary").display = self.stats_visible and not self._wide()
+        small = self.size.width < MIN_COLUMNS or self.size.height < MIN_ROWS
+        self.set_class(small, "-too-small")
+        self._drawn_generation = -1  # whichever now shows the stats draws them next frame
 
     def _relayout(self) -> None:
         self._apply_layout()
@@ -307,10 +331,7 @@ class InterpreterApp(SessionControl):
     def action_toggle_stats(self) -> None:
         """Show or hide the stats pane."""
         self.stats_visible = not self.stats_visible
-        stats = self.query_one(StatsPane)
-        stats.display = self.stats_visible
-        if self.stats_visible:
-            stats.show(self.model)
+        self._apply_size()
 
     def action_live(self) -> None:
         """Back to the live tail."""
