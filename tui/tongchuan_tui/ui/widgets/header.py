@@ -13,18 +13,22 @@ EMULATOR_BADGE_SHORT = " EMULATOR "
 REPLAY_BADGE = " REPLAY "
 
 STATE_STYLES = {
-    "live": "bold green",
-    "playing": "bold magenta",
+    "live": "bold #5fd75f",
+    "playing": "bold #d75fd7",
     "starting": "bold",
-    "degraded": "bold black on yellow",
-    "stalled": "bold black on yellow",
-    "reconnecting": "bold white on red",
-    "paused": "bold yellow",
-    "stopping": "bold yellow",
+    "degraded": "bold #000000 on #ffd75f",
+    "stalled": "bold #000000 on #ffd75f",
+    "reconnecting": "bold #ffffff on #d70000",
+    "paused": "bold #ffd75f",
+    "stopping": "bold #ffd75f",
     "ended": "bold",
-    "failed": "bold white on red",
+    "failed": "bold #ffffff on #d70000",
 }
-"""How each health state's badge looks; the words say it too (a colour alone says nothing to some)."""
+"""How each health state's badge looks; the words say it too (a colour alone says nothing to some). Hex
+colours that keep their hue on 16 colours (named ANSI ones go through the theme: its yellow is orange, which a
+16-colour terminal shows as red)."""
+EMULATOR_STYLE = "bold #000000 on #ffd75f"
+REPLAY_STYLE = "bold #000000 on #d75fd7"
 STATE_SYMBOLS = {
     "live": "●",
     "playing": "▶",
@@ -71,10 +75,10 @@ def header_text(info: HeaderInfo, width: int) -> Text:
     def badges(emulator: str) -> Text:
         text = Text()
         if info.replay:
-            text.append(REPLAY_BADGE, style="bold reverse magenta")
+            text.append(REPLAY_BADGE, style=REPLAY_STYLE)
             text.append(" ")
         if info.emulated:
-            text.append(emulator, style="bold reverse yellow")
+            text.append(emulator, style=EMULATOR_STYLE)
             text.append(" ")
         return text
 
