@@ -3,12 +3,13 @@ compositor's lines), not what a pane would draw if asked."""
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.widgets._footer import FooterKey
 
 from tests.ui.fakes import ScriptedSession, sentence, started
 from tests.ui.ui_helpers import build_app, drawn_lines, wait_until
-from tongchuan_tui.pipeline.events import Event
+from tongchuan_tui.pipeline.events import Event, MarkAdded, SessionEnded
 from tongchuan_tui.ui.app import InterpreterApp
 from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.widgets.header import LiveStatus
@@ -165,3 +166,38 @@ async def test_help_fits_80x24_and_explains_the_screen() -> None:
         text = "\n".join(app.screen._compositor.render_strips()[y].text for y in range(24))
         for needed in ("v3", "lag", "rt now", "reconnecting", "cyan", "End", "Escape"):
             assert needed in text, needed
+
+
+async def test_marks_are_flagged_in_the_transcript_and_jumpable() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        session.emit(MarkAdded(at_ms=10 * 4000 + 500, label="mark 1"))  # within sentence 10
+        session.emit(MarkAdded(at_ms=50 * 4000 + 500, label="mark 2"))  # within sentence 50, on screen
+        await wait_until(pilot, lambda: "03:20◆第50句话。" in shown(app))
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: not app.following)
+        await pilot.pause()
+        assert drawn_lines(app.source_pane)[0].startswith("00:40◆第10句话。")
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert "03:20◆第50句话。" in drawn_lines(app.source_pane)
+        assert "00:40◆第10句话。" not in drawn_lines(app.source_pane)
+
+
+async def test_a_replay_says_its_marks_are_not_saved_and_shows_the_recorded_duration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notes: list[str] = []
+    script = [*long_script(5), SessionEnded("input-ended", 754_000, 0)]
+    session = ScriptedSession(script)
+    app = build_app(session, replay=True)
+    monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.model.ended is not None)
+        await pilot.pause()
+        assert "0:12:34" in str(app.query_one("#header").render())
+        session.emit(MarkAdded(at_ms=4000, label=""))
+        await wait_until(pilot, lambda: any(n.startswith("Marked") for n in notes))
+    assert any("a replay saves no marks" in n for n in notes), notes

@@ -69,6 +69,8 @@ class InterpreterApp(SessionControl):
         Binding("d", "pick_device", "Device", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("l", "cycle_layout", "Layout"),
+        Binding("right_square_bracket", "next_mark", "Next mark", show=False),
+        Binding("left_square_bracket", "previous_mark", "Previous mark", show=False),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
         Binding("end", "live", "End: live", priority=True),
@@ -102,6 +104,7 @@ class InterpreterApp(SessionControl):
         super().__init__()
         self.services = services
         self.model = UiModel(clock=clock, sentence_limit=sentence_limit)
+        self.model.replay = services.replay
         self.layout_choice = settings.layout if settings.layout in LAYOUTS else "auto"
         self.final_only = bool(settings.final_only)
         self.stats_visible = True
@@ -113,6 +116,8 @@ class InterpreterApp(SessionControl):
         self._header: SessionHeader | None = None
         self._panes: TranscriptPanes | None = None
         self._sized = Size(0, 0)
+        self._marks_drawn: tuple[int, int] = (0, -1)
+        self._marked: frozenset[str] = frozenset()
         self._admitted_when_scrolled = 0
         self._hints: tuple[bool, bool] = (False, True)
 
@@ -222,7 +227,10 @@ class InterpreterApp(SessionControl):
             emulated=services.emulated,
             replay=services.replay,
             state=state,
-            elapsed=format_elapsed(self.model.elapsed_s()),
+            # A replay (at --speed max above all) lasts what the recorded session did, not how long it played.
+            elapsed=format_elapsed(
+                self.model.timeline_ms / 1000 if services.replay else self.model.elapsed_s()
+            ),
             reason=reason,
         )
 
@@ -276,6 +284,11 @@ class InterpreterApp(SessionControl):
     def _relayout(self) -> None:
         self._apply_layout()
         self.panes.show(self.model.transcript, final_only=self.final_only)
+        model = self.model
+        if model.mark_list and (len(model.mark_list), model.transcript.generation) != self._marks_drawn:
+            self._marks_drawn = (len(model.mark_list), model.transcript.generation)
+            self._marked = model.marked_keys()
+            self.panes.set_marked(self._marked)
 
     def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
         if not event.following:
@@ -332,6 +345,16 @@ class InterpreterApp(SessionControl):
         """Show or hide the stats pane."""
         self.stats_visible = not self.stats_visible
         self._apply_size()
+
+    def action_next_mark(self) -> None:
+        """Scroll to the next marked sentence."""
+        if not self.panes.jump_to_mark(self._marked, forward=True):
+            self.notify("No mark below." if self._marked else "No marks yet: m marks this moment.")
+
+    def action_previous_mark(self) -> None:
+        """Scroll to the previous marked sentence."""
+        if not self.panes.jump_to_mark(self._marked, forward=False):
+            self.notify("No mark above." if self._marked else "No marks yet: m marks this moment.")
 
     def action_live(self) -> None:
         """Back to the live tail."""

@@ -182,6 +182,10 @@ class UiModel:
         self.health_since: float | None = None
         """The UI clock's time the health state was last changed."""
         self.trouble: Trouble | None = None
+        self.replay = False
+        """A replay: marks are shown, not saved (it writes no journal)."""
+        self.timeline_ms = 0
+        """The furthest point of the session timeline events spoke of (a replay's duration)."""
         self._started_clock: float | None = None
         self._ended_clock: float | None = None
         self._clipped_at: float | None = None
@@ -196,7 +200,11 @@ class UiModel:
         """Take one event from the session; cheap, never touches the screen."""
         if isinstance(event, SentenceRevised):
             self.transcript.revise(event.sentence)
+            self.timeline_ms = max(self.timeline_ms, event.sentence.end_ms)
             return
+        at_ms = getattr(event, "at_ms", None)
+        if isinstance(at_ms, int):
+            self.timeline_ms = max(self.timeline_ms, at_ms)
         self.generation += 1
         if isinstance(event, LevelMeasured):
             self.level = event
@@ -227,7 +235,8 @@ class UiModel:
             self.marks += 1
             self.mark_list.append(event)
             label = f" “{event.label}”" if event.label else ""
-            self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}"))
+            saved = " (shown only: a replay saves no marks)" if self.replay else ""
+            self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}{saved}"))
         elif isinstance(event, InputChanged):
             self.input_description = event.input
             self._ready.append(Notice(f"Input is now {event.input}"))
@@ -307,6 +316,19 @@ class UiModel:
         if self.started is None:
             return STATE_STARTING
         return STATE_PAUSED if self.paused else STATE_LIVE
+
+    def marked_keys(self) -> frozenset[str]:
+        """The kept sentences a mark fell in (or after, if it fell between sentences): shown in the gutter."""
+        sentences = self.transcript.sentences()
+        keys: set[str] = set()
+        for mark in self.mark_list:
+            best: Sentence | None = None
+            for sentence in sentences:
+                if sentence.start_ms <= mark.at_ms and (best is None or sentence.start_ms >= best.start_ms):
+                    best = sentence
+            if best is not None:
+                keys.add(best.key)
+        return frozenset(keys)
 
     def elapsed_s(self) -> float:
         """Wall time since the session started (frozen once it ended)."""

@@ -19,9 +19,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "stats: show / hide"),
     ("e", "export the transcript"),
     ("d", "switch device (mic)"),
-    ("↑↓ PgUp", "scroll (stops following)"),
+    ("↑↓ PgUp Home", "scroll (stops following)"),
     ("End", "back to live"),
-    ("Home", "the oldest"),
+    ("[ ]", "previous / next mark ◆"),
     ("ctrl+p", "command palette"),
     ("q", "quit (q again forces)"),
 )

@@ -163,6 +163,22 @@ class TranscriptPanes(Container):
             for pane in self.visible_panes():
                 pane.scroll_to_tail()
 
+    def set_marked(self, keys: frozenset[str]) -> None:
+        """Flag the marked sentences in the gutter."""
+        for pane in self._both():
+            pane.set_marked(keys)
+
+    def jump_to_mark(self, keys: frozenset[str], *, forward: bool) -> bool:
+        """Scroll to the next (or previous) marked sentence from the top of the view; False if none."""
+        pane = self.source_pane
+        top = round(pane.scroll_y)
+        tops = [t for row, t in zip(self.rows.rows, self.rows.tops, strict=False) if row.sentence.key in keys]
+        chosen = [t for t in tops if t > top] if forward else [t for t in tops if t < top]
+        if not chosen:
+            return False
+        pane.scroll_to(y=min(chosen) if forward else max(chosen), animate=False)
+        return True
+
     def go_live(self) -> None:
         """Follow the newest sentences again."""
         self._set_following(True)

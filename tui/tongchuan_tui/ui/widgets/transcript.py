@@ -29,6 +29,8 @@ ROLE_SOURCE = "source"
 ROLE_TARGET = "target"
 ROLE_INTERLEAVED = "interleaved"
 ROLE_LARGE = "large"
+MARK_FLAG = "◆"
+"""In the gutter of a sentence the user marked (`m`); `[` and `]` jump between them."""
 DRAFT_MARK = "›"
 """In the gutter of a translation that may still change: drafts differ from finals without colour."""
 
@@ -102,6 +104,8 @@ class TranscriptPane(ScrollView, can_focus=True):
         self.scrolled_callback: Callable[[TranscriptPane, int], None] | None = None
         """Told about every scroll position change (the app follows the tail and keeps panes in step)."""
         self.syncing = False
+        self.marked: frozenset[str] = frozenset()
+        """Keys of the sentences marked by the user (flagged in the gutter)."""
         self._frame: _Frame | None = None
         """What lines are drawn with; dropped when the styles change (Textual calls notify_style_update)."""
         self._strips: LRUCache[tuple[int, int], tuple[Row, Strip]] = LRUCache(STRIP_CACHE_LINES)
@@ -195,6 +199,13 @@ class TranscriptPane(ScrollView, can_focus=True):
         bar.window_size = window
         bar.position = position
         bar.refresh()
+
+    def set_marked(self, keys: frozenset[str]) -> None:
+        """Flag these sentences; repaints everything (marks are rare)."""
+        if keys != self.marked:
+            self.marked = keys
+            self._strips.clear()
+            self.refresh()
 
     def tail_y(self) -> int:
         """The scroll position that shows the last line at the bottom."""
@@ -302,7 +313,10 @@ class TranscriptPane(ScrollView, can_focus=True):
         start_ms = row.sentence.start_ms
         gutter = frame.late_gutter if start_ms >= HOUR_MS else frame.gutter
         if frame.show_time and index == 0 and frame.role != ROLE_LARGE:
-            return Segment(format_timestamp(start_ms).ljust(gutter), frame.time)
+            stamp = format_timestamp(start_ms).ljust(gutter)
+            if row.sentence.key in self.marked and frame.role != ROLE_TARGET:
+                stamp = stamp[:-1] + MARK_FLAG
+            return Segment(stamp, frame.time)
         return Segment(" " * gutter, frame.base)
 
     def _line_segments(self, frame: _Frame, row: Row, index: int) -> list[Segment]:
