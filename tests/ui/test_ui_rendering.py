@@ -3,6 +3,8 @@ compositor's lines), not what a pane would draw if asked."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from textual import events
 from textual.widgets._footer import FooterKey
@@ -201,3 +203,48 @@ async def test_a_replay_says_its_marks_are_not_saved_and_shows_the_recorded_dura
         session.emit(MarkAdded(at_ms=4000, label=""))
         await wait_until(pilot, lambda: any(n.startswith("Marked") for n in notes))
     assert any("a replay saves no marks" in n for n in notes), notes
+
+
+async def test_slash_searches_the_transcript_with_next_and_previous() -> None:
+    session = ScriptedSession(long_script())
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 60)
+        await pilot.press("slash")
+        await pilot.press(*"sentence 1")
+        await pilot.press("backspace", "1", "2", "enter")  # typing m, q, space there is text, not a key
+        await pilot.pause()
+        assert drawn_lines(app.target_pane)[0].strip() == "Sentence 12."
+        assert not app.following
+        assert app.finder.hits == ["0:12"]
+        await pilot.press("slash")
+        await pilot.press(*"句话", "enter")
+        await pilot.pause()
+        assert len(app.finder.hits) == 60
+        first = drawn_lines(app.source_pane)[0]
+        await pilot.press("n")
+        await pilot.pause()
+        assert drawn_lines(app.source_pane)[0] != first
+        await pilot.press("N")
+        await pilot.pause()
+        assert drawn_lines(app.source_pane)[0] == first
+        assert app.is_running
+
+
+async def test_c_copies_both_texts_of_a_sentence_with_osc_52(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = ScriptedSession(long_script(5))
+    app = build_app(session, layout="side")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, lambda: app.rows.total_lines == 5)
+        written: list[str] = []
+        assert app._driver is not None
+        monkeypatch.setattr(app._driver, "write", written.append)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == "第4句话。\nSentence 4."
+        osc = [w for w in written if w.startswith("\x1b]52;c;")]
+        assert osc
+        assert base64.b64decode(osc[0][len("\x1b]52;c;") : -1]).decode() == "第4句话。\nSentence 4."
+        await pilot.press("slash", *"sentence 2", "enter", "c")
+        await pilot.pause()
+        assert app.clipboard == "第2句话。\nSentence 2."

@@ -160,7 +160,7 @@ async def test_the_end_of_a_file_is_not_a_stall() -> None:
 def test_pause_stop_end_and_failure() -> None:
     run = live_run()
     run.feed(Paused(1000))
-    assert run.state == ("paused", "paused")
+    assert run.state == ("paused", "")
     run.feed(Resumed(1000))
     assert run.state == ("live", "")
     changed = run.tracker.stopping()

@@ -194,7 +194,7 @@ class HealthTracker:
         if self._stopping:
             return STOPPING, "collecting the last results", ""
         if self._paused:
-            return PAUSED, "paused", ""
+            return PAUSED, "", ""
         failing = self._failing_since is not None
         failing_for = now - (self._failing_since or now)
         if failing and (self._network >= NETWORK_FAILURES or failing_for >= UNREACHABLE_AFTER_S):

@@ -19,15 +19,16 @@ from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.services import Services
+from tongchuan_tui.ui.finder import Finder, clip_text
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
 from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.session_control import SessionControl
-from tongchuan_tui.ui.text import format_elapsed
+from tongchuan_tui.ui.text import format_elapsed, format_timestamp
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
 from tongchuan_tui.ui.widgets.stats import StatsPane, summary_text
@@ -71,6 +72,11 @@ class InterpreterApp(SessionControl):
         Binding("l", "cycle_layout", "Layout"),
         Binding("right_square_bracket", "next_mark", "Next mark", show=False),
         Binding("left_square_bracket", "previous_mark", "Previous mark", show=False),
+        Binding("slash", "search", "Search", show=False),
+        Binding("n", "search_step(True)", "Next", show=False),
+        Binding("N", "search_step(False)", "Previous", show=False),
+        Binding("c", "copy_sentence", "Copy", show=False),
+        Binding("escape", "close_search", "Close search", show=False),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
         Binding("end", "live", "End: live", priority=True),
@@ -130,6 +136,7 @@ class InterpreterApp(SessionControl):
             yield StatsPane(id="stats")
         yield Static(id="stats-summary")
         yield Static(f"The terminal is too small: make it at least {MIN_COLUMNS}×{MIN_ROWS}.", id="too-small")
+        yield Input(placeholder="search the transcript (Enter; Escape cancels)", id="search")
         yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
 
@@ -158,6 +165,8 @@ class InterpreterApp(SessionControl):
     def on_mount(self) -> None:
         self._header = self.query_one(SessionHeader)
         self._panes = self.query_one(TranscriptPanes)
+        self.finder = Finder(self.model, self._panes)
+        self.query_one("#search", Input).display = False
         self._apply_size()
         self._apply_layout()
         self.source_pane.focus()
@@ -355,6 +364,38 @@ class InterpreterApp(SessionControl):
         """Scroll to the previous marked sentence."""
         if not self.panes.jump_to_mark(self._marked, forward=False):
             self.notify("No mark above." if self._marked else "No marks yet: m marks this moment.")
+
+    def action_search(self) -> None:
+        """Open the search line."""
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.value = ""
+        search.focus()
+
+    def action_close_search(self) -> None:
+        """Close the search line without searching."""
+        search = self.query_one("#search", Input)
+        if search.display:
+            search.display = False
+            self.source_pane.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.action_close_search()
+            self.notify(self.finder.search(event.value))
+
+    def action_search_step(self, forward: bool) -> None:
+        """The next (n) or previous (N) search hit."""
+        self.notify(self.finder.step(forward=forward))
+
+    def action_copy_sentence(self) -> None:
+        """Copy the selected sentence (search hit, else the newest final) with OSC 52: works over SSH."""
+        sentence = self.finder.selected()
+        if sentence is None:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(clip_text(sentence))
+        self.notify(f"Copied the sentence at {format_timestamp(sentence.start_ms)} (both texts).")
 
     def action_live(self) -> None:
         """Back to the live tail."""

@@ -304,6 +304,8 @@ class UiModel:
                 return health.state, health.reason
             failed = self.ended.exit_code != 0 and self.ended.reason == "failed"
             return ("failed" if failed else STATE_ENDED), self.ended.reason
+        if self.paused:
+            return STATE_PAUSED, ""  # said at once, whether or not the session reports health
         if self.health is not None:
             return self.health.state, self.health.reason
         return self.state, ""

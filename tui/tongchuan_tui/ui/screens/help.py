@@ -23,6 +23,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("End", "back to live"),
     ("[ ]", "previous / next mark ◆"),
     ("ctrl+p", "command palette"),
+    ("/ n N", "search, next, previous"),
+    ("c", "copy a sentence (OSC 52)"),
     ("q", "quit (q again forces)"),
 )
 """Short enough for two pairs a line: the help fits 80×24."""

@@ -179,6 +179,14 @@ class TranscriptPanes(Container):
         pane.scroll_to(y=min(chosen) if forward else max(chosen), animate=False)
         return True
 
+    def scroll_to_key(self, key: str) -> bool:
+        """Scroll so that the sentence `key` starts at the top of the view (as far as the end allows)."""
+        for row, top in zip(self.rows.rows, self.rows.tops, strict=False):
+            if row.sentence.key == key:
+                self.source_pane.scroll_to(y=top, animate=False)
+                return True
+        return False
+
     def go_live(self) -> None:
         """Follow the newest sentences again."""
         self._set_following(True)
