@@ -23,12 +23,13 @@ from textual.widgets import Footer, Input, Static
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.services import Services
-from tongchuan_tui.ui.finder import Finder, clip_text
+from tongchuan_tui.ui.find_actions import FindActions
+from tongchuan_tui.ui.finder import Finder
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
 from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.session_control import SessionControl
-from tongchuan_tui.ui.text import format_elapsed, format_timestamp
+from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
 from tongchuan_tui.ui.widgets.stats import StatsPane, summary_text
@@ -57,7 +58,7 @@ class UiSettings(Protocol):
     def final_only(self) -> bool: ...
 
 
-class InterpreterApp(SessionControl):
+class InterpreterApp(FindActions, SessionControl):
     """Shows a `SessionLike`'s transcript and health, and turns keys into session commands."""
 
     CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "palette.tcss"]
@@ -354,48 +355,6 @@ class InterpreterApp(SessionControl):
         """Show or hide the stats pane."""
         self.stats_visible = not self.stats_visible
         self._apply_size()
-
-    def action_next_mark(self) -> None:
-        """Scroll to the next marked sentence."""
-        if not self.panes.jump_to_mark(self._marked, forward=True):
-            self.notify("No mark below." if self._marked else "No marks yet: m marks this moment.")
-
-    def action_previous_mark(self) -> None:
-        """Scroll to the previous marked sentence."""
-        if not self.panes.jump_to_mark(self._marked, forward=False):
-            self.notify("No mark above." if self._marked else "No marks yet: m marks this moment.")
-
-    def action_search(self) -> None:
-        """Open the search line."""
-        search = self.query_one("#search", Input)
-        search.display = True
-        search.value = ""
-        search.focus()
-
-    def action_close_search(self) -> None:
-        """Close the search line without searching."""
-        search = self.query_one("#search", Input)
-        if search.display:
-            search.display = False
-            self.source_pane.focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self.action_close_search()
-            self.notify(self.finder.search(event.value))
-
-    def action_search_step(self, forward: bool) -> None:
-        """The next (n) or previous (N) search hit."""
-        self.notify(self.finder.step(forward=forward))
-
-    def action_copy_sentence(self) -> None:
-        """Copy the selected sentence (search hit, else the newest final) with OSC 52: works over SSH."""
-        sentence = self.finder.selected()
-        if sentence is None:
-            self.notify("Nothing to copy yet.", severity="warning")
-            return
-        self.copy_to_clipboard(clip_text(sentence))
-        self.notify(f"Copied the sentence at {format_timestamp(sentence.start_ms)} (both texts).")
 
     def action_live(self) -> None:
         """Back to the live tail."""
