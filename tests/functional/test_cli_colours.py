@@ -1,5 +1,6 @@
-"""Colours that survive a 16-colour terminal: in tmux with TERM=xterm, screen and linux, the final
-translations are drawn in no shade of red (read back with the escape codes tmux holds for each cell)."""
+"""Colours that survive: in tmux with TERM=xterm, screen and linux (16 colours), xterm-256color and
+truecolour, the final translations are drawn in no shade of red (read back from the escape codes tmux holds
+for each cell)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import run_emulator_in_thread
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
-RED = {"31", "91", "38;5;1", "38;5;9", "38;5;160", "38;5;196"}
+RED = {"31", "91", "38;5;1", "38;5;9", "38;5;88", "38;5;124", "38;5;160", "38;5;196", "38;5;202", "38;5;208"}
 
 
 def foreground_at(line: str, text: str) -> str | None:
@@ -42,23 +43,36 @@ def foreground_at(line: str, text: str) -> str | None:
     return colour
 
 
+def is_red(colour: str | None) -> bool:
+    """Whether an SGR foreground is a red (an ANSI or 256-colour red, or an RGB far redder than anything)."""
+    if colour is None:
+        return False
+    if colour.startswith("38;2;"):
+        r, g, b = (int(part) for part in colour.split(";")[2:5])
+        return r > 160 and g < 110 and b < 110
+    return colour in RED
+
+
 @pytest.mark.realtime
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by scripts/setup")
-@pytest.mark.parametrize("term", ["xterm", "screen", "linux"])
+@pytest.mark.parametrize("term", ["xterm", "screen", "linux", "xterm-256color", "truecolor"])
 def test_no_final_translation_is_red_on_a_16_colour_terminal(
     isolated_home: Path, tmp_path: Path, term: str
 ) -> None:
     wav = write_wav(tmp_path / "talk.wav", speech_like_pcm(3600, SPEECH, seed=5))
     with run_emulator_in_thread(cues=CUES) as emulator:
         env = cli_env(isolated_home, emulator)
+        colorterm = "COLORTERM=truecolor " if term == "truecolor" else ""
+        term = "xterm-256color" if term == "truecolor" else term
         env["TERM"] = term
         env.pop("COLORTERM", None)
         socket = str(tmp_path / "tmux.sock")
         exit_file = tmp_path / "exit-code"
         command = (
             # tmux gives its panes its own TERM (tmux-256color): the app is told the terminal's here.
-            f"TERM={term} {sys.executable} -m tongchuan_tui --input {wav} --endpoint {emulator.url} "
-            f"--layout side --log {tmp_path / 'ui.jsonl'}; echo $? > {exit_file}; sleep 60"
+            f"{colorterm}TERM={term} {sys.executable} -m tongchuan_tui --input {wav} "
+            f"--endpoint {emulator.url} --layout side --log {tmp_path / 'ui.jsonl'}; "
+            f"echo $? > {exit_file}; sleep 60"
         )
         keys = ("HOME", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TERM", "PATH")
         env_args = [arg for key in keys if key in env for arg in ("-e", f"{key}={env[key]}")]
@@ -76,7 +90,7 @@ def test_no_final_translation_is_red_on_a_16_colour_terminal(
             for line in lines:
                 for text in (t for t in ("Good morning, everyone.", final) if t in line):
                     colour = foreground_at(line, text)
-                    assert colour not in RED, f"{text!r} is drawn red ({colour}) on TERM={term}"
+                    assert not is_red(colour), f"{text!r} is drawn red ({colour}) on TERM={term}"
             tmux("-S", socket, "send-keys", "-t", "ui", "q")
             wait_for(exit_file.exists, 30, "the app to exit")
         finally:

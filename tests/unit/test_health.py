@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from tongchuan_tui.pipeline import health
 from tongchuan_tui.pipeline.clock import FakeClock
 from tongchuan_tui.pipeline.events import (
@@ -19,7 +22,9 @@ from tongchuan_tui.pipeline.events import (
     SessionStarted,
     StatsSnapshot,
     StatsUpdated,
+    event_from_json,
 )
+from tongchuan_tui.pipeline.sinks import JsonlSink
 
 STARTED = SessionStarted(0.0, "talk.wav", "zh", "en", "sync", 200, "127.0.0.1", True)
 
@@ -174,3 +179,13 @@ def test_pause_stop_end_and_failure() -> None:
     assert rejected.state == ("failed", "AuthFailure.SignatureFailure")
     rejected.feed(SessionEnded("failed", 400, 3, "AuthFailure.SignatureFailure: bad"))
     assert rejected.state == ("failed", "failed")
+
+
+def test_the_health_state_reaches_jsonl_and_the_journal_form_round_trips() -> None:
+    stream = io.StringIO()
+    changed = HealthChanged("reconnecting", "service unreachable", "NetworkError (×2)", 1_700_000_000.5)
+    JsonlSink(stream)(changed)
+    line = json.loads(stream.getvalue())
+    assert line["type"] == "HealthChanged"
+    assert (line["state"], line["reason"]) == ("reconnecting", "service unreachable")
+    assert event_from_json(line) == changed

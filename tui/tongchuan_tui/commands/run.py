@@ -276,12 +276,12 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
 
 def exit_summary(reason: str, message: str, sentences: int, elapsed_s: float, journal: Path | None) -> str:
     """The one line left on stderr once the UI is gone: how it ended, how much, and where it is kept."""
-    from tongchuan_tui.ui.text import format_elapsed
-
+    seconds = max(0, int(elapsed_s))
+    duration = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     how = f"{reason} ({message})" if message else reason
     kept = f"journal {journal}" if journal is not None else "no journal"
     plural = "" if sentences == 1 else "s"
-    return f"session {how}: {sentences} sentence{plural} in {format_elapsed(elapsed_s)}; {kept}"
+    return f"session {how}: {sentences} sentence{plural} in {duration}; {kept}"
 
 
 def _exporter(journal_path: Path) -> Any:
