@@ -70,7 +70,7 @@ def revisions(
                 Sentence(
                     key=f"{session}:{n}",
                     service_session=session,
-                    se_id=n,
+                    se_id=str(n),
                     se_ver=ver,
                     source_text=f"{n} {src}",
                     target_text=f"{n} {tgt}",

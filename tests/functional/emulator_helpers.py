@@ -18,7 +18,13 @@ from tencentcloud.tsi.v20210325 import models
 from tencentcloud.tsi.v20210325.tsi_client import TsiClient
 
 from tongchuan_tui.api import signing
+from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.emulator.testing import EmulatorHandle
+
+
+def client_credentials(handle: EmulatorHandle) -> Credentials:
+    """The keys a running emulator accepts, as our client's Credentials."""
+    return Credentials(handle.secret_id, handle.secret_key, handle.token, origin="emulator")
 
 
 def sdk_client(handle: EmulatorHandle, *, secret_id: str | None = None, secret_key: str | None = None) -> Any:
@@ -69,17 +75,19 @@ def sdk_error(call: Callable[[], object]) -> str:
     return str(info.value.code)
 
 
-def keep_newest(best: dict[int, Any], sentences: Iterable[Any] | None) -> None:
-    """Fold SDK DisplayInfo objects into `best` (highest SeVer per SeId), as a client must."""
+def keep_newest(best: dict[str, Any], sentences: Iterable[Any] | None) -> None:
+    """Fold SDK DisplayInfo objects into `best` (highest SeVer per SeId), as a client must: the SeId is an
+    opaque String in the reference, compared as text, never parsed."""
     for s in sentences or ():
-        se_id = int(s.SeId)  # a string on the wire, as the API declares it
-        if se_id not in best or s.SeVer >= best[se_id].SeVer:
+        se_id = str(s.SeId)
+        if se_id not in best or int(s.SeVer) >= int(best[se_id].SeVer):
             best[se_id] = s
 
 
-def final_texts(best: dict[int, Any]) -> list[tuple[str, str]]:
-    """(SourceText, TargetText) of the final sentences, by SeId."""
-    return [(s.SourceText, s.TargetText) for _, s in sorted(best.items()) if s.IsEnd]
+def final_texts(best: dict[str, Any]) -> list[tuple[str, str]]:
+    """(SourceText, TargetText) of the final sentences on the timeline (StartTime, then first appearance)."""
+    ordered = sorted(best.values(), key=lambda s: int(s.StartTime or 0))
+    return [(s.SourceText or "", s.TargetText or "") for s in ordered if s.IsEnd]
 
 
 def signed_post(

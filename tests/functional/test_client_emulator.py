@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from tests.functional.emulator_helpers import client_credentials
 
 from tongchuan_tui.api.client import TsiClient
 from tongchuan_tui.api.credentials import Credentials
@@ -47,17 +48,18 @@ def packet(session: str, seq: int, *, last: bool = False, utc: int = 1_764_000_0
     return UploadRequest(session, "zh", "en", seq, utc, last, PACKET)
 
 
-def keep_newest(best: dict[int, DisplayInfo], sentences: tuple[DisplayInfo, ...]) -> None:
+def keep_newest(best: dict[str, DisplayInfo], sentences: tuple[DisplayInfo, ...]) -> None:
     for s in sentences:
-        if s.se_id not in best or s.se_ver >= best[s.se_id].se_ver:
+        known = best.get(s.se_id)
+        if known is None or (s.se_ver or 0) >= (known.se_ver or 0):
             best[s.se_id] = s
 
 
 async def send_paced(
     client: TsiClient, clock: OffsetClock, session: str, seqs: range, *, last: int | None = None
-) -> dict[int, DisplayInfo]:
+) -> dict[str, DisplayInfo]:
     """Sync packets `seqs`, advancing the emulator's clock by one packet's duration after each."""
-    best: dict[int, DisplayInfo] = {}
+    best: dict[str, DisplayInfo] = {}
     for seq in seqs:
         keep_newest(best, (await client.sync(packet(session, seq, last=seq == last))).sentences)
         clock.advance(PACKET_S)
@@ -65,10 +67,10 @@ async def send_paced(
 
 
 async def test_sync_session_yields_the_cued_sentences(emu: EmulatorHandle, clock: OffsetClock) -> None:
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
         best = await send_paced(client, clock, "sync-1", range(15), last=14)
     finals = [
-        (s.source_text, s.target_text) for s in sorted(best.values(), key=lambda s: s.se_id) if s.is_end
+        (s.source_text, s.target_text) for s in sorted(best.values(), key=lambda s: s.start_time) if s.is_end
     ]
     assert finals == [(c["source"], c["target"]) for c in CUES]
     snapshot = emu.state.session("sync-1")
@@ -82,7 +84,7 @@ async def test_sync_session_yields_the_cued_sentences(emu: EmulatorHandle, clock
 async def test_recognize_then_display_yields_the_cued_sentences(
     emu: EmulatorHandle, clock: OffsetClock
 ) -> None:
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
         for seq in range(15):
             result = await client.recognize(packet("split-1", seq, last=seq == 14))
             assert result.sentences == ()
@@ -112,7 +114,7 @@ async def test_skewed_client_clock_recovers_from_the_date_header(
     emu: EmulatorHandle, clock: OffsetClock, skew_s: float
 ) -> None:
     skewed: Callable[[], float] = lambda: clock() + skew_s  # noqa: E731
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=skewed) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=skewed) as client:
         best = await send_paced(client, clock, "skewed", range(15), last=14)
         assert client.clock_offset_s == pytest.approx(-skew_s, abs=1.5)
     assert [s.target_text for s in best.values() if s.is_end] == [c["target"] for c in CUES]
@@ -124,7 +126,7 @@ async def test_injected_5xx_is_a_retryable_http_error_and_the_retry_succeeds(
     emu: EmulatorHandle, clock: OffsetClock
 ) -> None:
     emu.set_faults(http_5xx_at_seq=(1,), http_status=502)
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
         await send_paced(client, clock, "5xx", range(1))
         with pytest.raises(HttpStatusError) as err:
             await client.sync(packet("5xx", 1))
@@ -135,7 +137,7 @@ async def test_injected_5xx_is_a_retryable_http_error_and_the_retry_succeeds(
 
 async def test_connection_reset_is_a_network_error(emu: EmulatorHandle, clock: OffsetClock) -> None:
     emu.set_faults(reset_at_seq=(1,))
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
         await send_paced(client, clock, "reset", range(1))
         with pytest.raises(NetworkError) as err:
             await client.sync(packet("reset", 1))
@@ -148,7 +150,7 @@ async def test_connection_reset_is_a_network_error(emu: EmulatorHandle, clock: O
 async def test_stall_beyond_the_timeout_is_a_network_error(emu: EmulatorHandle, clock: OffsetClock) -> None:
     # The emulator sleeps through the stall in real time; keep it short so its shutdown is quick.
     emu.set_faults(stall_at_seq=(0,), stall_ms=800)
-    async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock, timeout_s=0.2) as client:
+    async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock, timeout_s=0.2) as client:
         with pytest.raises(NetworkError, match=r"no answer from 127\.0\.0\.1:\d+ within 0\.2 s") as err:
             await client.sync(packet("stall", 0))
     assert err.value.retryable
@@ -157,7 +159,7 @@ async def test_stall_beyond_the_timeout_is_a_network_error(emu: EmulatorHandle, 
 async def test_request_limit_exceeded_is_retryable(clock: OffsetClock) -> None:
     async with (
         running_emulator(cues=CUES, clock=clock, rate_limits={ACTION_DISPLAY: 2}) as emu,
-        TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client,
+        TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client,
     ):
         await client.display(DisplayRequest("limits"))
         await client.display(DisplayRequest("limits"))
@@ -171,8 +173,8 @@ async def test_request_limit_exceeded_is_retryable(clock: OffsetClock) -> None:
 
 async def test_temporary_token_is_sent_as_x_tc_token(clock: OffsetClock) -> None:
     async with running_emulator(cues=CUES, clock=clock, token="temporary-session-token-1") as emu:
-        assert emu.credentials().token == "temporary-session-token-1"
-        async with TsiClient(emu.credentials(), endpoint=emu.url, clock=clock) as client:
+        assert client_credentials(emu).token == "temporary-session-token-1"
+        async with TsiClient(client_credentials(emu), endpoint=emu.url, clock=clock) as client:
             await client.sync(packet("token", 0))
         without = Credentials(emu.secret_id, emu.secret_key)
         async with TsiClient(without, endpoint=emu.url, clock=clock) as client:

@@ -20,8 +20,8 @@ import pytest
 
 from tongchuan_tui.api import signing
 from tongchuan_tui.emulator.testing import OffsetClock, running_emulator
+from tongchuan_tui.emulator.variants import WireVariant
 
-REPO = Path(__file__).resolve().parents[2]
 CUES = [{"start_ms": 0, "end_ms": 400, "source": "好。", "target": "Good."}]
 PACKET = b"\x00\x00" * 3200
 
@@ -232,8 +232,8 @@ def _emulator_process(args: list[str], home: Path) -> subprocess.Popen[str]:
 async def test_the_command_serves_with_the_clients_credentials_and_stops_on_sigterm(
     http: Any, isolated_home: Path
 ) -> None:
-    cues = REPO / "config" / "cues" / "zh-en-short.json"
-    proc = _emulator_process(["--port", "0", "--cues", str(cues), "--error-at-seq", "1"], isolated_home)
+    # A bundled cue script by name, as a pipx user would pass it.
+    proc = _emulator_process(["--port", "0", "--cues", "zh-en-short", "--error-at-seq", "1"], isolated_home)
     try:
         assert proc.stdout is not None
         url = (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 20)).strip()
@@ -276,3 +276,74 @@ def test_without_credentials_it_says_where_it_looked(isolated_home: Path) -> Non
     assert proc.returncode == 3
     assert "TENCENTCLOUD_SECRET_ID" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("offset_s", [-400.0, 400.0])
+async def test_a_clock_offset_moves_date_and_signature_expiry_but_not_the_pacing(
+    http: Any, offset_s: float
+) -> None:
+    variant = WireVariant(clock_offset_s=offset_s)
+    async with running_emulator(cues=CUES, variant=variant) as emu:
+        resp, body = await post(http, emu.url, "TongChuanSync", upload("off", 0))
+        assert error_code(body) == "AuthFailure.SignatureExpire"
+        date = parsedate_to_datetime(resp.headers["Date"]).timestamp()
+        assert abs(date - (time.time() + offset_s)) < 5
+        # Signed on the server's clock, as a client that read the Date header would.
+        _, body = await post(http, emu.url, "TongChuanSync", upload("off", 0), timestamp=date)
+        assert error_code(body) is None
+        assert emu.state.session("off").seqs == [0]
+        assert emu.state.session("off").pacing_violations == ()
+
+
+async def test_the_variant_shapes_the_sync_answer_and_is_reported_and_switchable(http: Any) -> None:
+    variant = WireVariant(se_id="opaque", time_unit="10ms", string_ints=True, extra_fields=True)
+    async with running_emulator(cues=CUES, variant=variant) as emu:
+        _, body = await post(http, emu.url, "TongChuanSync", upload("var", 0))
+        (sentence,) = body["Response"]["List"]
+        assert len(sentence["SeId"]) == 12
+        assert sentence["SeId"] != "0"
+        assert (sentence["StartTime"], sentence["EndTime"]) == ("0", "20")
+        assert body["Response"]["SessionUuid"] == "var"
+        async with http.get(f"{emu.url}__emulator__/state") as resp:
+            assert (await resp.json())["variant"]["se_id"] == "opaque"
+        async with http.post(f"{emu.url}__emulator__/variant", json={"empty_list": "null"}) as resp:
+            assert resp.status == 200
+        assert emu.variant == WireVariant(empty_list="null")
+        _, body = await post(
+            http, emu.url, "TongChuanDisplay", {"SessionUuid": "nothing", "IsNew": 1, "SeMax": 5}
+        )
+        assert body["Response"]["List"] is None
+        async with http.post(f"{emu.url}__emulator__/variant", json={"time_unit": "min"}) as resp:
+            assert resp.status == 400
+            assert "time_unit must be one of ms, 10ms, s" in (await resp.json())["error"]
+
+
+async def test_the_command_takes_vary_and_refusals_and_reports_its_pick(
+    http: Any, isolated_home: Path
+) -> None:
+    args = ["--port", "0", "--vary", "7", "--clock-offset-s", "0", "--refuse-seq", "0:2:ServiceUnavailable"]
+    proc = _emulator_process(args, isolated_home)
+    try:
+        assert proc.stdout is not None
+        url = (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 20)).strip()
+        creds = {"secret_id": "cli-test-id", "secret_key": "cli-test-key-0001"}
+        codes = [
+            error_code((await post(http, url, "TongChuanSync", upload("v", 0), **creds))[1]) for _ in range(3)
+        ]
+        assert codes == ["ServiceUnavailable", "ServiceUnavailable", None]
+        async with http.get(f"{url}__emulator__/state") as resp:
+            reported = (await resp.json())["variant"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(proc.communicate, timeout=20)
+    assert proc.returncode == 0
+    expected = WireVariant.random(7).replace(clock_offset_s=0.0)
+    assert WireVariant.from_json(reported) == expected
+    assert f"--vary 7 picked: {expected.describe()}" in stderr
+
+
+def test_a_bad_refusal_flag_is_a_usage_error(isolated_home: Path) -> None:
+    proc = _emulator_process(["--refuse-seq", "0:x"], isolated_home)
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 2
+    assert "SEQ and TIMES must be whole numbers" in stderr

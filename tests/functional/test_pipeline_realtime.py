@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.functional.emulator_helpers import client_credentials
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.client import TsiClient
@@ -65,7 +66,7 @@ async def interpret(
 ) -> tuple[int, list[Event], bytes, EmulatorState]:
     events: list[Event] = []
     tapped = bytearray()
-    async with TsiClient(emulator.credentials(), endpoint=emulator.url, timeout_s=10.0) as client:
+    async with TsiClient(client_credentials(emulator), endpoint=emulator.url, timeout_s=10.0) as client:
         session = InterpreterSession(
             SessionOptions(end_timeout_s=3.0, **options),
             client,

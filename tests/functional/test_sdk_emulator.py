@@ -10,7 +10,6 @@ import base64
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,8 +27,9 @@ from tests.functional.emulator_helpers import (
 
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import EmulatorHandle, OffsetClock, run_emulator_in_thread
+from tongchuan_tui.resources import cue_scripts
 
-CUE_FILE = Path(__file__).resolve().parents[2] / "config" / "cues" / "zh-en-short.json"
+CUE_FILE = cue_scripts()["zh-en-short"]
 CUES = json.loads(CUE_FILE.read_text(encoding="utf-8"))
 PACKET_MS = 200
 PACKET_BYTES = 6400
@@ -58,7 +58,7 @@ def packet(seq: int) -> bytes:
 def test_paced_13_second_sync_session_returns_the_cued_sentences() -> None:
     speech = [(c["start_ms"], c["end_ms"]) for c in CUES["cues"]]
     audio = speech_like_pcm(13_000, speech, seed=13)
-    best: dict[int, Any] = {}
+    best: dict[str, Any] = {}
     with run_emulator_in_thread(cues=CUE_FILE) as emu:
         client = sdk_client(emu)
         start = time.monotonic()
@@ -73,7 +73,7 @@ def test_paced_13_second_sync_session_returns_the_cued_sentences() -> None:
             keep_newest(best, response.List)
         snapshot = emu.state.session("paced-13s")
     assert final_texts(best) == [(c["source"], c["target"]) for c in CUES["cues"]]
-    assert [(s.StartTime, s.EndTime) for _, s in sorted(best.items())] == speech
+    assert sorted((s.StartTime, s.EndTime) for s in best.values()) == speech
     assert snapshot.seqs == list(range(65))
     assert (snapshot.dropped_short, snapshot.pacing_violations, snapshot.gap_violations) == (0, (), ())
     assert snapshot.ended
@@ -82,7 +82,7 @@ def test_paced_13_second_sync_session_returns_the_cued_sentences() -> None:
 
 def test_recognize_then_display_session(emu: EmulatorHandle, clock: OffsetClock) -> None:
     client = sdk_client(emu)
-    best: dict[int, Any] = {}
+    best: dict[str, Any] = {}
     for seq in range(10):
         response = client.TongChuanRecognize(
             upload_request("Recognize", "split", seq, packet(seq), is_end=seq == 9)

@@ -172,7 +172,7 @@ def sentence(
         Sentence(
             key=f"0:{index}",
             service_session=0,
-            se_id=index,
+            se_id=str(index),
             se_ver=ver,
             source_text=source,
             target_text=target,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.functional.audio_helpers import tone_wav
+from tests.functional.emulator_helpers import client_credentials
 from tests.ui.fakes import UiSettingsStub
 from tests.ui.ui_helpers import wait_until
 from tongchuan_tui import exitcodes
@@ -35,7 +36,7 @@ async def test_pause_and_resume_against_the_emulator(tmp_path: Path) -> None:
     audio = tone_wav(tmp_path / "talk.wav", 8.0)
     async with (
         running_emulator(cues=CUES) as emulator,
-        TsiClient(emulator.credentials(), endpoint=emulator.url) as client,
+        TsiClient(client_credentials(emulator), endpoint=emulator.url) as client,
     ):
         source = FileSource(audio)
         options = SessionOptions(

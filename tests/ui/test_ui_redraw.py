@@ -98,7 +98,7 @@ async def test_panes_keep_only_the_newest_sentences() -> None:
             session.emit(sentence(index, f"第{index}句。", f"Sentence {index}."))
         await wait_until(pilot, lambda: len(app.rows.rows) == DEFAULT_SENTENCE_LIMIT)
         await pilot.pause()
-        assert app.rows.rows[0].sentence.se_id == 3000
+        assert app.rows.rows[0].sentence.se_id == "3000"
         assert "Sentence 4999." in "\n".join(pane_lines(app.target_pane))
 
 

@@ -70,7 +70,7 @@ def sentence(
     return Sentence(
         key=f"0:{n}",
         service_session=0,
-        se_id=n,
+        se_id=str(n),
         se_ver=ver,
         source_text=source if source is not None else f"第{n}句话，这是原文。",
         target_text=target if target is not None else f"This is sentence number {n}.",

@@ -8,7 +8,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from tongchuan_tui.api.errors import TsiError
+from tongchuan_tui.api.errors import ApiError, NetworkError, TsiError
 from tongchuan_tui.api.models import (
     ACTION_DISPLAY,
     ACTION_RECOGNIZE,
@@ -72,6 +72,8 @@ class Call:
     ended_at: float = 0.0
     index: int = -1
     """Which SessionUuid of the run (0 = the first the service saw)."""
+    duplicate: bool = False
+    """A re-sent Seq the service already had (answered idempotently or refused as a duplicate)."""
 
 
 @dataclass
@@ -82,6 +84,7 @@ class _Heard:
     service_bytes: int = 0
     next_seq: int = 0
     ended: bool = False
+    last_data: bytes = b""
     versions: dict[int, tuple[int, tuple[object, ...]]] = field(default_factory=dict)
 
 
@@ -98,7 +101,13 @@ class FakeService:
         latency: Callable[[Call], float] | float = 0.0,
         fault: Callable[[Call, int], TsiError | None] | None = None,
         finalize_on_end: bool = True,
+        lose_answer: Callable[[Call, int], bool] | None = None,
+        duplicates: str = "idempotent",
     ) -> None:
+        self.lose_answer = lose_answer
+        self.duplicates = duplicates
+        """How a re-sent Seq the service already has is answered: "idempotent" (as if new) or "refuse"
+        (`InvalidParameter.DuplicatedSessionIdAndSeq`, as the predecessor API did)."""
         self.finalize_on_end = finalize_on_end
         self.clock = clock
         self.pcm = pcm
@@ -159,6 +168,11 @@ class FakeService:
         error = self.fault(call, attempt) if self.fault else None
         if error is not None:
             raise error
+        if heard.next_seq > 0 and request.seq == heard.next_seq - 1 and request.data == heard.last_data:
+            call.duplicate = True
+            if self.duplicates == "refuse":
+                raise ApiError("InvalidParameter.DuplicatedSessionIdAndSeq", "duplicated SessionUuid and Seq")
+            return ApiResult(f"req-{len(self.calls)}", self._sentences(heard) if with_results else ())
         assert request.seq == heard.next_seq, f"Seq {request.seq} out of order (expected {heard.next_seq})"
         assert not heard.ended, "audio after IsEnd"
         call.ok = True
@@ -170,6 +184,9 @@ class FakeService:
             heard.runs.append((heard.service_bytes, where, len(real)))
         heard.service_bytes += len(request.data)
         heard.ended = request.is_end
+        heard.last_data = request.data
+        if self.lose_answer is not None and self.lose_answer(call, attempt):
+            raise NetworkError("the answer was lost")
         return ApiResult(f"req-{len(self.calls)}", self._sentences(heard) if with_results else ())
 
     def _sentences(self, heard: _Heard) -> tuple[DisplayInfo, ...]:
@@ -196,9 +213,11 @@ class FakeService:
                 heard.versions[cue.k] = (ver, content)
             suffix = "" if whole else "~"
             out.append(
-                DisplayInfo(cue.k, ver, f"S{cue.k}{suffix}", f"T{cue.k}{suffix}", start_time, end_time, final)
+                DisplayInfo(
+                    str(cue.k), ver, f"S{cue.k}{suffix}", f"T{cue.k}{suffix}", start_time, end_time, final
+                )
             )
-        return tuple(sorted(out, key=lambda d: -d.se_id)[:5])
+        return tuple(sorted(out, key=lambda d: -int(d.se_id))[:5])  # the fake numbers its own sentences
 
     # ----- what tests check -----
 
@@ -309,12 +328,27 @@ async def run_session(
     source: FakeSource | None = None,
     audio_tap: Callable[[bytes], None] | None = None,
     finalize_on_end: bool = True,
+    lose_answer: Callable[[Call, int], bool] | None = None,
+    duplicates: str = "idempotent",
+    sinks: list[Callable[[Event], None]] | None = None,
+    drive_clock: bool = True,
     **options: object,
 ) -> Run:
-    """Run a session over `pcm` in virtual time, with `script(session, clock)` running beside it."""
+    """Run a session over `pcm` in virtual time, with `script(session, clock)` running beside it.
+
+    `drive_clock=False`: the caller runs the clock (`run_together`, for many sessions on one clock)."""
     clock = clock or FakeClock()
     cues = cues_for(len(pcm) // BPMS) if cues is None else cues
-    service = FakeService(clock, pcm, cues, latency=latency, fault=fault, finalize_on_end=finalize_on_end)
+    service = FakeService(
+        clock,
+        pcm,
+        cues,
+        latency=latency,
+        fault=fault,
+        finalize_on_end=finalize_on_end,
+        lose_answer=lose_answer,
+        duplicates=duplicates,
+    )
     source = source or FakeSource(pcm, clock, live=live)
     events: list[tuple[float, Event]] = []
     session = InterpreterSession(
@@ -322,7 +356,7 @@ async def run_session(
         service,
         source,
         clock=clock,
-        sinks=[lambda e: events.append((clock.monotonic(), e))],
+        sinks=[lambda e: events.append((clock.monotonic(), e)), *(sinks or [])],
         audio_tap=audio_tap,
         rate_limits=limits,
     )
@@ -335,5 +369,14 @@ async def run_session(
             await asyncio.gather(task, return_exceptions=True)
         return code
 
-    code = await clock.run(main(), limit=600)
+    code = await (clock.run(main(), limit=600) if drive_clock else main())
     return Run(code, events, service, source, clock, session)
+
+
+async def run_together(clock: FakeClock, runs: list[Awaitable[Run]]) -> list[Run]:
+    """Run sessions made with `run_session(..., clock=clock, drive_clock=False)` side by side."""
+
+    async def all_of() -> list[Run]:
+        return list(await asyncio.gather(*runs))
+
+    return await clock.run(all_of(), limit=600)

@@ -49,3 +49,32 @@ def test_headless_path_does_not_load_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_emulator_imports_nothing_else_of_the_package() -> None:
+    # The emulator is an independent reading of the API reference: sharing the client's parsing, signing or
+    # constants would let one wrong guess pass on both sides of every test.
+    offenders = []
+    for path in sorted((PACKAGE / "emulator").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                # Relative imports must stay inside the emulator package too ("from .. import api" does not).
+                if node.level > 1:
+                    offenders.append(f"{path.name}: relative import of level {node.level}")
+                continue
+            for name in _imported_names(node):
+                if (name == "tongchuan_tui" or name.startswith("tongchuan_tui.")) and not (
+                    name == "tongchuan_tui.emulator" or name.startswith("tongchuan_tui.emulator.")
+                ):
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == [], "the emulator imports the client's code:\n" + "\n".join(offenders)
+
+
+def _imported_names(node: ast.AST) -> list[str]:
+    """The modules one node imports ("from a import b" counts as a and a.b, since b may be a module)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module:
+        return [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return []

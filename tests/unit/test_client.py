@@ -5,16 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from tongchuan_tui import exitcodes
 from tongchuan_tui.api.client import TsiClient, parse_endpoint, skew_from_date
 from tongchuan_tui.api.credentials import Credentials
-from tongchuan_tui.api.errors import ApiError, HttpStatusError, NetworkError, ProtocolError
+from tongchuan_tui.api.errors import (
+    ApiError,
+    HttpStatusError,
+    NetworkError,
+    ProtocolError,
+    TlsError,
+    TsiError,
+)
 from tongchuan_tui.api.models import DisplayRequest, UploadRequest
 
 CREDS = Credentials("emu-test-id", "emu-test-key")
@@ -151,7 +162,8 @@ async def test_results_are_parsed(server: Scripted) -> None:
     async with TsiClient(CREDS, endpoint=server.url) as client:
         result = await client.sync(upload())
     assert result.request_id == "r-1"
-    assert [(s.se_id, s.se_ver, s.target_text, s.is_end) for s in result.sentences] == [(1, 3, "Hello", True)]
+    got = [(s.se_id, s.se_ver, s.target_text, s.is_end) for s in result.sentences]
+    assert got == [("1", 3, "Hello", True)]
 
 
 async def test_one_session_serves_every_request(server: Scripted) -> None:
@@ -314,3 +326,114 @@ def test_bad_constructor_arguments() -> None:
         TsiClient(CREDS, language="fr-FR")
     with pytest.raises(ValueError, match="timeout_s must be positive"):
         TsiClient(CREDS, timeout_s=0)
+
+
+# -- error categories and exit codes ----------------------------------------------------------------------
+
+
+async def test_a_malformed_answer_is_not_the_service_rejecting_the_session(server: Scripted) -> None:
+    # The very answer that ended every live run when SeId was parsed as an integer is now understood...
+    ok = {
+        "SeId": "0c4641e341e5",
+        "SeVer": 1,
+        "SourceText": "早",
+        "StartTime": 0,
+        "EndTime": 1,
+        "IsEnd": False,
+    }
+    server.handler = answer({"Response": {"List": [ok], "RequestId": "r"}})
+    async with TsiClient(CREDS, endpoint=server.url) as client:
+        assert [s.se_id for s in (await client.sync(upload())).sentences] == ["0c4641e341e5"]
+    # ...and a sentence that really is malformed gets its own category, cause kept for the log.
+    server.handler = answer({"Response": {"List": [ok, {"SeVer": 1}], "RequestId": "r"}})
+    async with TsiClient(CREDS, endpoint=server.url) as client:
+        with pytest.raises(ProtocolError, match=r"malformed sentence \(#2 of 2: SeId is missing\)") as err:
+            await client.sync(upload())
+    assert isinstance(err.value.__cause__, KeyError)
+    assert exitcodes.for_error(err.value) == exitcodes.SERVICE_MALFORMED != exitcodes.SERVICE_REJECTED
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ApiError("AuthFailure.SignatureFailure", "bad"), exitcodes.SERVICE_REJECTED),
+        (ApiError("UnsupportedOperation.TranslateTime", "no"), exitcodes.SERVICE_REJECTED),
+        (ProtocolError("not JSON"), exitcodes.SERVICE_MALFORMED),
+        (HttpStatusError(404, "no such route"), exitcodes.SERVICE_MALFORMED),
+        (NetworkError("refused"), exitcodes.SERVICE_UNREACHABLE),
+        (TlsError("tsi.tencentcloudapi.com", "certificate verify failed"), exitcodes.SERVICE_UNREACHABLE),
+    ],
+)
+def test_each_kind_of_final_error_has_its_exit_code(error: TsiError, code: int) -> None:
+    assert exitcodes.for_error(error) == code
+    assert code in exitcodes.DESCRIPTIONS
+
+
+def test_every_exit_code_is_in_the_readme_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for code, text in exitcodes.DESCRIPTIONS.items():
+        assert f"| {code} |" in readme, f"exit code {code} ({text}) is missing from README's table"
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no CA vouches for, and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+async def untrusted_tls(self_signed: tuple[Path, Path]) -> AsyncIterator[str]:
+    """An https server on 127.0.0.1 with a self-signed certificate."""
+    cert, key = self_signed
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def ok(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"Response": {"RequestId": "r"}})
+
+    app = web.Application()
+    app.router.add_post("/", ok)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        yield f"https://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_untrusted_certificate_is_final_and_names_the_host(untrusted_tls: str) -> None:
+    host = untrusted_tls.removeprefix("https://").rstrip("/")
+    async with TsiClient(CREDS, endpoint=untrusted_tls) as client:
+        with pytest.raises(TlsError) as err:
+            await client.sync(upload())
+    assert not err.value.retryable, "retrying does not make a certificate valid"
+    assert host in str(err.value)
+    assert "certificate" in str(err.value)
+    assert err.value.__cause__ is not None, "the cause is kept for the log"
+    assert CREDS.secret_key not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"RequestId": "r", "List": []},
+        {"RequestId": "r", "List": None},
+        {"RequestId": "r"},
+        {"RequestId": "r", "List": [], "Unexpected": {"Field": 1}, "Audio": None},
+    ],
+)
+async def test_an_empty_null_or_missing_list_and_unknown_fields_are_an_ordinary_answer(
+    server: Scripted, response: dict[str, object]
+) -> None:
+    server.handler = answer({"Response": response})
+    async with TsiClient(CREDS, endpoint=server.url) as client:
+        result = await client.sync(upload())
+    assert (result.request_id, result.sentences) == ("r", ())

@@ -25,8 +25,9 @@ from tongchuan_tui.config import (
     setting_docs,
     settings_for_display,
 )
+from tongchuan_tui.resources import EXAMPLE_CONFIG
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "tongchuan-tui.example.toml"
+EXAMPLE = EXAMPLE_CONFIG
 
 
 def write(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -102,7 +103,7 @@ def test_secrets_are_read_only_from_the_credentials_table(tmp_path: Path) -> Non
         ('chunk_ms = "fast"\n', "chunk_ms must be an integer from 200 to 500 (got 'fast')"),
         ("chunk_ms = true\n", "chunk_ms must be an integer from 200 to 500"),
         ('mode = "stream"\n', "mode must be one of sync, split (got 'stream')"),
-        ("translate_time = 3\n", "translate_time must be 0 or 1 or 2 (got 3)"),
+        ("translate_time = 3\n", "translate_time must be 0 (no translation) or 2 (real-time sentence"),
         ('source = "fr"\n', "source must be one of zh, en, ja, ko, yue (got 'fr')"),
         ('language = "fr-FR"\n', "language must be one of zh-CN, en-US"),
         ("journal = 1\n", "journal must be true or false (got 1)"),
@@ -276,3 +277,10 @@ def test_config_command_reads_the_context_and_reports_missing_credentials() -> N
 def test_show_config_with_a_credentials_error() -> None:
     text = show_config(Settings(), None, CredentialsError("nothing here"))
     assert "# credentials: NOT FOUND: nothing here" in text
+
+
+@pytest.mark.parametrize(("given", "sent"), [(0, 0), (1, 2), (2, 2), ("1", 2)])
+def test_translate_time_1_is_only_an_alias_of_the_documented_2(given: object, sent: int) -> None:
+    # The API reference defines TranslateTime 0 and 2 only; 1 is never sent as if it meant "final only".
+    assert load_settings(env={}, flags={"translate_time": given}).settings.translate_time == sent
+    assert load_settings(env={"TONGCHUAN_TRANSLATE_TIME": str(given)}).settings.translate_time == sent

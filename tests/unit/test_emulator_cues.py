@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tongchuan_tui.emulator.cues import Cue, CueError, CueScript, render_cue, text_prefix, text_units
+from tongchuan_tui.resources import cue_scripts
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = [
     {"start_ms": 0, "end_ms": 1000, "source": "你好世界", "target": "Hello world"},
     {"start_ms": 1500, "end_ms": 2500, "source": "再见", "target": "Goodbye"},
@@ -62,7 +62,7 @@ def test_load_reports_bad_json_with_its_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [*sorted((REPO / "config" / "cues").glob("*.json")), REPO / "tui/tongchuan_tui/demo/demo-zh.cues.json"],
+    list(cue_scripts().values()),
     ids=lambda p: p.name,
 )
 def test_shipped_cue_scripts_are_valid(path: Path) -> None:

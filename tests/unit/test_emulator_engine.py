@@ -9,10 +9,10 @@ import wave
 
 import pytest
 
-from tongchuan_tui.api.models import DisplayInfo
 from tongchuan_tui.emulator.codes import ApiFailure
 from tongchuan_tui.emulator.cues import CueScript
 from tongchuan_tui.emulator.engine import Engine
+from tongchuan_tui.emulator.sentences import Sentence
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.validate import TtsParams, Upload
 
@@ -52,9 +52,9 @@ def engine(clock: FakeClock) -> Engine:
     return Engine(clock=clock, cues=CUES)
 
 
-def send(engine: Engine, clock: FakeClock, seqs: range, **kw: object) -> list[DisplayInfo]:
+def send(engine: Engine, clock: FakeClock, seqs: range, **kw: object) -> list[Sentence]:
     """Upload `seqs` at 1:1 pacing; the last result."""
-    result: list[DisplayInfo] = []
+    result: list[Sentence] = []
     for seq in seqs:
         result = engine.upload("id", upload(seq, **kw))  # type: ignore[arg-type]
         clock.now += 0.2
@@ -161,7 +161,7 @@ def test_languages_must_not_change_within_a_session(engine: Engine) -> None:
 
 
 def test_cued_sentences_grow_with_rising_sever_and_end_final(engine: Engine, clock: FakeClock) -> None:
-    seen: list[DisplayInfo] = []
+    seen: list[Sentence] = []
     for seq in range(11):
         seen += engine.upload("id", upload(seq))
         clock.now += 0.2

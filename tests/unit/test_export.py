@@ -250,7 +250,7 @@ def test_cues_never_overlap_and_respect_line_limits(
     spans: list[tuple[int, int, str, str]], which: str
 ) -> None:
     sentences = [
-        Sentence(f"0:{i}", 0, i, 1, src, tgt, start, start + length, True)
+        Sentence(f"0:{i}", 0, str(i), 1, src, tgt, start, start + length, True)
         for i, (start, length, src, tgt) in enumerate(spans)
     ]
     cues = build_cues(sentences, which)

@@ -1,17 +1,29 @@
-"""Rate limits per action, exact on a fake clock, and shared by every user of one registry."""
+"""Rate limits per action, exact on a fake clock; packet lengths planned so every stream of an account fits;
+a back-off that holds everyone; and the budget file shared by separate processes (for real)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
 
 from tongchuan_tui.api.models import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC
 from tongchuan_tui.pipeline.clock import FakeClock
-from tongchuan_tui.pipeline.ratelimit import DEFAULT_LIMITS, RateLimits, shared_rate_limits
+from tongchuan_tui.pipeline.ratelimit import DEFAULT_LIMITS, STREAM_TTL_S, RateLimits
+from tongchuan_tui.pipeline.ratelimit_file import FileStore, budget_path
 
 
 def test_the_service_limits_are_the_defaults() -> None:
     assert DEFAULT_LIMITS == {ACTION_SYNC: 25, ACTION_RECOGNIZE: 25, ACTION_DISPLAY: 50}
-    assert shared_rate_limits() is shared_rate_limits()
+    assert RateLimits().limits == DEFAULT_LIMITS
 
 
 async def test_the_26th_sync_in_a_second_waits_until_the_first_leaves_the_window() -> None:
@@ -76,3 +88,150 @@ async def test_fake_clock_advance_wakes_sleepers_in_deadline_order() -> None:
     await clock.advance(1.0)
     assert woke[-1] == ("c", 3.0)
     await asyncio.gather(*tasks)
+
+
+@pytest.mark.parametrize(
+    ("streams", "chunk_ms"), [(1, 200), (4, 200), (5, 240), (8, 360), (11, 500), (12, 500), (20, 500)]
+)
+async def test_packets_lengthen_so_every_stream_of_the_account_fits_under_the_limit(
+    streams: int, chunk_ms: int
+) -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    users = [limits.stream(ACTION_SYNC, 200) for _ in range(streams)]
+
+    async def twice() -> None:
+        for user in [*users, *users]:
+            await user.acquire()
+
+    await clock.run(twice())
+    assert {user.chunk_ms for user in users} == {chunk_ms}
+    if streams <= 11:
+        # The planned rate of all of them stays under the limit (with room for retries).
+        assert streams * 1000 / chunk_ms <= 25 * 0.9
+    # A stream that leaves, or falls silent, stops counting: the others shorten their packets again.
+    for user in users[1:]:
+        await user.close()
+    await users[0].acquire()
+    assert users[0].chunk_ms == 200
+
+
+async def test_a_silent_stream_stops_counting_after_its_time_to_live() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    quiet, busy = limits.stream(ACTION_SYNC, 200), limits.stream(ACTION_SYNC, 200)
+    for _ in range(5):
+        await quiet.acquire()
+    for _ in range(5):
+        await busy.acquire()
+    others = [limits.stream(ACTION_SYNC, 200) for _ in range(3)]
+    for other in others:
+        await other.acquire()
+    await busy.acquire()
+    assert busy.chunk_ms == 240
+    await clock.advance(STREAM_TTL_S + 0.1)
+    await busy.acquire()
+    assert busy.chunk_ms == 200
+    # A configured length longer than the plan is kept.
+    long = limits.stream(ACTION_RECOGNIZE, 400)
+    await long.acquire()
+    assert long.chunk_ms == 400
+
+
+async def test_a_rate_refusal_backs_off_every_stream_sharing_the_budget() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    other = limits.stream(ACTION_SYNC, 200)
+    await other.acquire()
+    await limits.back_off(1.5)
+    t0 = clock.monotonic()
+    await clock.run(other.acquire())
+    assert clock.monotonic() - t0 == pytest.approx(1.5)
+    await clock.run(limits.acquire(ACTION_DISPLAY))
+    assert clock.monotonic() - t0 == pytest.approx(1.5)
+
+
+_CHILD = textwrap.dedent(
+    """
+    import asyncio, json, sys, time
+    from pathlib import Path
+    from tongchuan_tui.pipeline.ratelimit import RateLimits
+    from tongchuan_tui.pipeline.ratelimit_file import FileStore
+
+    path, go, ready, count = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+
+    async def main() -> None:
+        limits = RateLimits(limits={"TongChuanSync": 20}, store=FileStore(path))
+        stream = limits.stream("TongChuanSync", 200)
+        ready.touch()
+        deadline = time.monotonic() + 30
+        while not go.exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        for _ in range(count):
+            await stream.acquire()
+            print(json.dumps([stream.granted_at, stream.chunk_ms]), flush=True)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_separate_processes_share_one_budget_file(tmp_path: Path) -> None:
+    path = budget_path("http://127.0.0.1:1/", "AKIDexample", tmp_path)
+    assert "AKID" not in path.name
+    go = tmp_path / "go"
+    children = []
+    for k in range(4):
+        ready = tmp_path / f"ready-{k}"
+        children.append(
+            (
+                ready,
+                subprocess.Popen(
+                    [sys.executable, "-c", _CHILD, str(path), str(go), str(ready), "15"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not all(ready.exists() for ready, _ in children) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        go.touch()
+        outputs = [proc.communicate(timeout=60)[0] for _, proc in children]
+    finally:
+        for _, proc in children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert all(proc.returncode == 0 for _, proc in children)
+    grants = [json.loads(line) for out in outputs for line in out.splitlines()]
+    assert len(grants) == 60
+    times = sorted(t for t, _ in grants)
+    # 60 requests from 4 processes, at most 20 in any one second: together, not 4 × 20.
+    assert all(sum(1 for u in times if t <= u < t + 1.0) <= 20 for t in times)
+    assert times[-1] - times[0] >= 2.0
+    # Each process planned with the others: 4 streams at 20/s need 240 ms packets.
+    assert max(chunk for _, chunk in grants) == 240
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_an_unreadable_budget_file_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "budget.json"
+    path.write_bytes(b"\x00not json")
+    store = FileStore(path)
+    assert store.transact_now(lambda state: dict(state)) == {}
+    store.transact_now(lambda state: state.update(x=1))
+    assert json.loads(path.read_bytes()) == {"x": 1}
+
+
+async def test_a_budget_file_that_becomes_unusable_leaves_a_private_budget(tmp_path: Path) -> None:
+    directory = tmp_path / "runtime"
+    directory.mkdir()
+    limits = RateLimits(limits={ACTION_SYNC: 25}, store=FileStore(directory / "budget.json"))
+    stream = limits.stream(ACTION_SYNC, 200)
+    await stream.acquire()
+    (directory / "budget.json").unlink()
+    directory.rmdir()
+    await stream.acquire()
+    assert limits.used(ACTION_SYNC) == 1

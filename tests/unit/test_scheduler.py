@@ -4,11 +4,12 @@ retries and rollovers, final failures, shared rate limits, stalls, and both mode
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 from collections.abc import Callable
 
 import pytest
-from pipeline_fakes import BPMS, Call, FakeSource, Run, make_pcm, run_session
+from pipeline_fakes import BPMS, Call, FakeSource, Run, make_pcm, run_session, run_together
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.errors import ApiError, HttpStatusError, NetworkError, TsiError
@@ -24,6 +25,7 @@ from tongchuan_tui.pipeline.events import (
     SessionEnded,
 )
 from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.sinks import PlainSink
 
 EPS = 1e-9
 
@@ -80,6 +82,23 @@ def assert_delivered_once(run: Run, expected: list[tuple[int, int]]) -> None:
             assert not merged or a > merged[-1][1] - 0, f"audio out of order or repeated at {a}"
             merged.append([a, b])
     assert [tuple(m) for m in merged] == expected
+
+
+def assert_resent_from(run: Run, starts_ms: list[int]) -> None:
+    """Each SessionUuid heard one contiguous stretch; after a rollover the next one began at `starts_ms`
+    (the start of the sentence being spoken), and together they cover the input, in order."""
+    stretches: list[tuple[int, int]] = []
+    for uuid in run.service.order:
+        runs = run.service.sessions[uuid].runs
+        for (_, a, n), (_, b, _) in itertools.pairwise(runs):
+            assert b == a + n, "a gap or repeat inside one service session"
+        if runs:
+            stretches.append((runs[0][1], runs[-1][1] + runs[-1][2]))
+    assert [a // BPMS for a, _ in stretches[1:]] == starts_ms
+    assert stretches[0][0] == 0
+    for (_, end), (start, _) in itertools.pairwise(stretches):
+        assert start <= end, "audio between two service sessions was never sent"
+    assert stretches[-1][1] == len(run.service.pcm)
 
 
 def transcript(run: Run) -> list[tuple[str, str, int, int]]:
@@ -225,36 +244,38 @@ async def test_retryable_failure_retries_the_same_seq_with_the_same_data_and_bac
         ApiError("ServiceUnavailable", "x"),
     ],
 )
-async def test_failure_beyond_the_gap_rule_rolls_over_and_resends_nothing_twice(error: TsiError) -> None:
+async def test_failure_beyond_the_gap_rule_rolls_over_and_resends_the_sentence_being_spoken(
+    error: TsiError,
+) -> None:
     pcm = make_pcm(5000)
+    clean = await run_session(pcm)
     run = await run_session(pcm, fault=fail_first(99, error, seq=3))
     assert run.code == exitcodes.OK
     closed = [e for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
     assert closed[0].reason == "abandoned"
     opened = [e for e in run.of(ServiceSessionOpened) if isinstance(e, ServiceSessionOpened)]
-    assert [(o.index, o.reason, o.offset_ms) for o in opened] == [(0, "start", 0), (1, "rollover", 600)]
+    # Seq 3 ([600, 800) ms) failed while the sentence spoken from 100 ms was open: resent from there.
+    assert [(o.index, o.reason, o.offset_ms) for o in opened] == [(0, "start", 0), (1, "rollover", 100)]
     # No attempt started later than 5 s after the last delivered packet of its session.
     first = run.service.order[0]
     ok_times = [c.at for c in run.service.uploads() if c.uuid == first]
     attempts = [c for c in run.service.uploads(ok_only=False) if c.uuid == first and not c.ok]
     assert attempts
     assert max(c.at for c in attempts) - max(ok_times) <= 5.0 + EPS
-    # Sentences of both service sessions are placed where they were spoken.
-    cue_starts = {c.start_ms for c in run.service.cues}
-    placed = [s.start_ms for s in run.final_sentences() if not s.source_text.endswith("~")]
-    assert len(placed) >= 3
-    assert set(placed) <= cue_starts
+    # Nothing cut, nothing twice: the same sentences, whole, where they were spoken.
+    assert transcript(run) == transcript(clean)
+    assert not any(s.interrupted for s in run.final_sentences())
     second = [c for c in run.service.uploads() if c.uuid == run.service.order[1]]
     assert second[0].seq == 0
-    assert second[0].data.startswith(attempts[0].data[: 200 * BPMS])
+    assert_resent_from(run, [100])
     assert_paced(run)
     assert_sizes(run)
     assert_contiguous_seq(run)
-    assert_delivered_once(run, [(0, len(pcm))])
 
 
 async def test_a_hanging_request_is_given_up_within_the_gap_and_rolled_over() -> None:
     pcm = make_pcm(3000)
+    clean = await run_session(pcm)
 
     def latency(call: Call) -> float:
         return 60.0 if call.seq == 2 and call.index == 0 else 0.0
@@ -263,7 +284,8 @@ async def test_a_hanging_request_is_given_up_within_the_gap_and_rolled_over() ->
     assert run.code == exitcodes.OK
     closed = [e.reason for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
     assert closed[0] == "abandoned"
-    assert_delivered_once(run, [(0, len(pcm))])
+    assert_resent_from(run, [100])
+    assert transcript(run) == transcript(clean)
     assert_paced(run)
 
 
@@ -385,10 +407,12 @@ async def test_an_engine_failure_of_the_session_rolls_over_at_once() -> None:
     opened = [
         (e.reason, e.offset_ms) for e in run.of(ServiceSessionOpened) if isinstance(e, ServiceSessionOpened)
     ]
-    assert opened == [("start", 0), ("rollover", 800)]
+    # Seq 4 ([800, 1000) ms) failed within the sentence spoken from 100 ms: resent from its start.
+    assert opened == [("start", 0), ("rollover", 100)]
+    assert transcript(run) == transcript(await run_session(pcm))
     assert_paced(run)
     assert_contiguous_seq(run)
-    assert_delivered_once(run, [(0, len(pcm))])
+    assert_resent_from(run, [100])
 
 
 async def test_a_parameter_error_midway_ends_the_session_with_the_api_message() -> None:
@@ -401,3 +425,173 @@ async def test_a_parameter_error_midway_ends_the_session_with_the_api_message() 
     assert len(run.service.uploads()) == 5
     closed = [e.reason for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
     assert closed == ["failed"]
+
+
+def assert_not_ahead_of_the_service(run: Run) -> None:
+    """The service's own rule: at each accepted packet, the audio it has accepted in that SessionUuid (this
+    packet included) is at most one packet (the first accepted) ahead of the time since the first accepted
+    packet arrived. Refused attempts do not count."""
+    for uuid in run.service.order:
+        accepted = [c for c in run.service.uploads() if c.uuid == uuid]
+        if not accepted:
+            continue
+        first = accepted[0]
+        heard = 0
+        for call in accepted:
+            heard += len(call.data)
+            ahead_ms = heard / BPMS - (call.at - first.at) * 1000
+            assert ahead_ms <= len(first.data) / BPMS + EPS, (call.seq, round(ahead_ms, 3))
+
+
+def refuse(
+    times_by_seq: dict[int, int], code: str = "RequestLimitExceeded"
+) -> Callable[[Call, int], TsiError | None]:
+    """Uploads of the first SessionUuid are refused `times_by_seq[seq]` times with `code` (then accepted)."""
+
+    def fault(call: Call, attempt: int) -> TsiError | None:
+        if call.action == ACTION_DISPLAY or call.index != 0 or call.seq is None:
+            return None
+        return ApiError(code, "refused") if attempt <= times_by_seq.get(call.seq, 0) else None
+
+    return fault
+
+
+@pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "ServiceUnavailable"])
+async def test_refusals_of_seq_0_and_later_never_put_the_scheduler_ahead_of_what_the_service_accepted(
+    live: bool, code: str
+) -> None:
+    pcm = make_pcm(13_000)
+    clean = await run_session(pcm, live=live)
+    run = await run_session(pcm, live=live, fault=refuse({0: 4, 20: 3}, code))
+    assert run.code == exitcodes.OK
+    assert len(run.service.order) == 1, "one service session"
+    retried = [(e.seq, e.attempt) for e in run.of(RequestRetried) if isinstance(e, RequestRetried)]
+    assert retried == [(0, 1), (0, 2), (0, 3), (0, 4), (20, 1), (20, 2), (20, 3)]
+    assert_not_ahead_of_the_service(run)
+    assert_paced(run)
+    assert_sizes(run)
+    assert_contiguous_seq(run)
+    assert_delivered_once(run, [(0, len(pcm))])
+    assert transcript(run) == transcript(clean)
+
+
+@pytest.mark.parametrize("duplicates", ["refuse", "idempotent"])
+async def test_a_retried_seq_the_service_already_had_counts_as_delivered(duplicates: str) -> None:
+    pcm = make_pcm(4000)
+    clean = await run_session(pcm)
+
+    def lose_answer(call: Call, attempt: int) -> bool:
+        return call.seq in (0, 6) and attempt == 1
+
+    run = await run_session(pcm, lose_answer=lose_answer, duplicates=duplicates)
+    assert run.code == exitcodes.OK
+    # The answers of Seq 0 and 6 were lost; each retry was a duplicate, and the session went on: no rollover.
+    assert [c.seq for c in run.service.calls if c.duplicate] == [0, 6]
+    assert len(run.service.order) == 1
+    closed = [e.reason for e in run.of(ServiceSessionClosed) if isinstance(e, ServiceSessionClosed)]
+    assert closed == ["input-ended"]
+    assert [e.final for e in run.of(RequestFailed) if isinstance(e, RequestFailed)] == []
+    sent = [e.seq for e in run.of(ChunkSent) if isinstance(e, ChunkSent)]
+    assert sent == list(range(len(sent)))
+    assert_contiguous_seq(run)
+    assert_delivered_once(run, [(0, len(pcm))])
+    assert_not_ahead_of_the_service(run)
+    assert transcript(run) == transcript(clean)
+
+
+async def test_a_duplicate_refusal_of_a_seq_never_sent_before_is_not_taken_as_delivered() -> None:
+    pcm = make_pcm(3000)
+    run = await run_session(
+        pcm, fault=fail_first(1, ApiError("InvalidParameter.DuplicatedSessionIdAndSeq", "dup"), seq=2)
+    )
+    assert run.code == exitcodes.SERVICE_REJECTED
+
+
+async def test_rollovers_mid_sentence_cut_nothing_and_say_nothing_twice() -> None:
+    pcm = make_pcm(10_000)
+    clean = await run_session(pcm, live=True)
+
+    def latency(call: Call) -> float:
+        # A 9-second stall in the middle of the sentence spoken from 2100 ms (Seq 12 is [2400, 2600)).
+        return 9.0 if call.index == 0 and call.seq == 12 else 0.0
+
+    engine_failed = fail_first(1, ApiError("FailedOperation", "engine failed"), seq=3, session=1)
+    run = await run_session(pcm, live=True, latency=latency, fault=engine_failed)
+    assert run.code == exitcodes.OK
+    opened = [
+        (e.reason, e.offset_ms) for e in run.of(ServiceSessionOpened) if isinstance(e, ServiceSessionOpened)
+    ]
+    # The second session (from 2100 ms) failed at its Seq 3 ([2700, 2900) ms): the same sentence, again.
+    assert opened == [("start", 0), ("rollover", 2100), ("rollover", 2100)]
+    finals = run.final_sentences()
+    assert not any(s.source_text.endswith("~") or s.interrupted for s in finals)
+    assert transcript(run) == transcript(clean)
+    assert len({s.key for s in finals}) == len(finals) == 10
+    assert_paced(run)
+    assert_not_ahead_of_the_service(run)
+    assert_contiguous_seq(run)
+
+
+async def test_a_sentence_no_rollover_could_complete_is_marked_interrupted_never_a_clean_final() -> None:
+    pcm = make_pcm(60_000)
+
+    def fault(call: Call, attempt: int) -> TsiError | None:
+        # From 1.3 s on, nothing gets through: the sentence spoken from 1100 ms can never be completed.
+        return NetworkError("connection refused") if call.at >= 1001.3 else None  # FakeClock starts at 1000
+
+    lines = io.StringIO()
+    plain = PlainSink(lines)
+    run = await run_session(pcm, live=True, fault=fault, sinks=[plain])
+    assert run.code == exitcodes.SERVICE_UNREACHABLE
+    finals = run.final_sentences()
+    cut = [s for s in finals if s.source_text.endswith("~")]
+    assert [(s.start_ms, s.interrupted) for s in cut] == [(1100, True)]
+    assert all(not s.interrupted for s in finals if s not in cut)
+    assert "[00:01] S1~ [interrupted]" in lines.getvalue()
+
+
+async def test_twelve_sessions_of_one_account_lengthen_their_packets_to_fit_the_budget_together() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    runs = await run_together(
+        clock,
+        [
+            run_session(make_pcm(8000, seed=k), clock=clock, limits=limits, live=True, drive_clock=False)
+            for k in range(12)
+        ],
+    )
+    times = sorted(c.at for r in runs for c in r.service.uploads(ok_only=False))
+    assert all(sum(1 for u in times if t <= u < t + 1.0 - EPS) <= 25 for t in times)
+    for r in runs:
+        assert r.code == exitcodes.OK
+        sizes = [len(c.data) // BPMS for c in r.service.uploads()]
+        # Once all twelve had joined, each planned 500 ms packets (12 × 2/s = 24/s, under the 25/s limit).
+        assert sizes[-4:-1] == [500, 500, 500], sizes
+        assert_paced(r)
+        assert_sizes(r)
+        assert_delivered_once(r, [(0, 8000 * BPMS)])
+
+
+async def test_a_rate_refusal_to_one_session_holds_the_other_sessions_of_the_account() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+
+    def refused_once(call: Call, attempt: int) -> TsiError | None:
+        seq5 = call.action != ACTION_DISPLAY and call.seq == 5 and attempt == 1
+        return ApiError("RequestLimitExceeded", "too many requests") if seq5 else None
+
+    first, second = await run_together(
+        clock,
+        [
+            run_session(
+                make_pcm(4000), clock=clock, limits=limits, live=True, fault=refused_once, drive_clock=False
+            ),
+            run_session(make_pcm(4000, seed=2), clock=clock, limits=limits, live=True, drive_clock=False),
+        ],
+    )
+    refused = next(c for c in first.service.uploads(ok_only=False) if not c.ok)
+    others = [c.at for c in second.service.uploads()]
+    # The back-off (250 ms) applied to both: the other session sent nothing in it.
+    assert not [t for t in others if refused.at < t < refused.at + 0.25 - EPS]
+    assert first.code == second.code == exitcodes.OK

@@ -322,8 +322,8 @@ async def test_a_failing_sink_is_reported_once_and_does_not_stop_the_session() -
 async def test_plain_sink_prints_each_final_sentence_once_with_its_time() -> None:
     out = io.StringIO()
     sink = PlainSink(out)
-    draft = Sentence("0:1", 0, 1, 1, "大家", "Every", 65_000, 66_000, False)
-    final = Sentence("0:1", 0, 1, 2, "大家好", "Hello everyone", 65_000, 67_000, True)
+    draft = Sentence("0:1", 0, "1", 1, "大家", "Every", 65_000, 66_000, False)
+    final = Sentence("0:1", 0, "1", 2, "大家好", "Hello everyone", 65_000, 67_000, True)
     for sentence in (draft, final, final):
         sink(SentenceRevised(sentence))
     sink(SessionEnded("input-ended", 70_000, 0))

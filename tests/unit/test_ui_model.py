@@ -48,7 +48,7 @@ class Clock:
 def make(
     index: int, ver: int = 1, *, final: bool = False, source: str = "源", target: str = "target"
 ) -> Sentence:
-    return Sentence(f"0:{index}", 0, index, ver, source, target, index * 1000, index * 1000 + 900, final)
+    return Sentence(f"0:{index}", 0, str(index), ver, source, target, index * 1000, index * 1000 + 900, final)
 
 
 STARTED = SessionStarted(0.0, "file:a.wav", "zh", "en", "sync", 200, "127.0.0.1:1", True)
@@ -87,8 +87,8 @@ def test_bounded_to_the_newest_sentences() -> None:
         model.revise(make(index))
     kept = model.sentences()
     assert len(kept) == 100
-    assert kept[0].se_id == 900
-    assert kept[-1].se_id == 999
+    assert kept[0].se_id == "900"
+    assert kept[-1].se_id == "999"
     assert model.evicted == 900
 
 
@@ -220,10 +220,10 @@ def test_aligned_rows_take_the_taller_text() -> None:
     assert rows.total_lines == 4
     located = rows.locate(2)
     assert located is not None
-    assert (located[0].sentence.se_id, located[1]) == (0, 2)
+    assert (located[0].sentence.se_id, located[1]) == ("0", 2)
     located = rows.locate(3)
     assert located is not None
-    assert located[0].sentence.se_id == 1
+    assert located[0].sentence.se_id == "1"
     assert rows.locate(4) is None
 
 
@@ -401,7 +401,7 @@ def test_evicting_sentences_moves_every_line() -> None:
     damage = rows.sync(model)
     assert damage is not None
     assert (damage.start, damage.stop) == (0, None)
-    assert [row.sentence.se_id for row in rows.rows] == [1, 2, 3]
+    assert [row.sentence.se_id for row in rows.rows] == ["1", "2", "3"]
     assert rows.tops == [0, 1, 2]
 
 
@@ -465,6 +465,6 @@ def test_a_dialog_title_names_the_cause() -> None:
         return advice_for_failure(RequestFailed("TongChuanSync", None, code, "x", True)).title
 
     assert title("NetworkError") == "The service could not be reached"
-    assert title("TLSError") == "The secure connection to the service failed"
+    assert title("TLSError") == "The connection to the service is not trusted"
     assert title("ProtocolError") == "The service's answer could not be understood"
     assert title("AuthFailure.SecretIdNotFound") == "The service rejected the session"

@@ -38,7 +38,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting with its default; config/tongchuan-tui.example.toml documents each one."""
+    """Every setting with its default; the bundled example config (`config --example`) documents each."""
 
     input: str = "mic"
     """Audio input: "mic" (default device), "mic:N" or "mic:NAME", a file, a URL, or "-" (PCM on stdin)."""
@@ -53,7 +53,8 @@ class Settings:
     max_backlog_ms: int = 10000
     """Live inputs: audio waiting to be sent beyond this (ms) is dropped, oldest first (1000..600000)."""
     translate_time: int = 2
-    """TranslateTime sent with each packet: 0 = no translation, 1 or 2 = real-time sentence translation."""
+    """TranslateTime sent with each packet: 0 = no translation, 2 = real-time sentence translation (the only
+    values the API reference defines). 1, which the official quick start sends, is read as 2."""
     display_interval_ms: int = 300
     """Split mode: how often TongChuanDisplay is polled, in milliseconds (100..10000)."""
     endpoint: str = DEFAULT_ENDPOINT
@@ -92,6 +93,27 @@ class Settings:
     """Text file holding the last `live_text_lines` translations, for an OBS text source (unset: none)."""
     live_text_lines: int = 2
     """Lines kept in `live_text` (1..100)."""
+    voice: bool = False
+    """Ask the service for synthesized speech (TTS) of each translation (implied by voice_out,
+    voice_device and keep_voice)."""
+    voice_type: int | None = None
+    """VoiceType, a standard voice ID (0..999999999; unset: chosen for the target language, see "Voice")."""
+    voice_speed: float = 0.0
+    """Speaking speed, -2..6 (-2 = 0.6x, -1 = 0.8x, 0 = 1x, 1 = 1.2x, 2 = 1.5x, 6 = 2.5x; two decimals)."""
+    voice_volume: float = 0.0
+    """Loudness, -10..10 (0 = normal)."""
+    voice_sample_rate: int = 16000
+    """Sample rate of the speech and of the voice track: 16000 or 8000."""
+    voice_codec: str = "wav"
+    """Codec the speech is asked for in: wav, mp3 or pcm (decoded whatever comes)."""
+    voice_catch_up_ms: int = 3000
+    """How far (ms) the voice may fall behind live before it speeds up, beyond 3x this skips (500..60000)."""
+    voice_out: str | None = None
+    """Write the voice track to this .wav or .flac file, or "-": raw s16le mono PCM on stdout (unset: no)."""
+    voice_device: str | None = None
+    """Play the voice live on this output device: "default", an index or a name (unset: none)."""
+    keep_voice: bool = False
+    """Keep each sentence's speech beside the journal (JOURNAL.voice/), for `export --voice`."""
     secret_id: str | None = field(default=None, repr=False)
     """[credentials] table only: SecretId, used when neither the environment nor the profile file has keys."""
     secret_key: str | None = field(default=None, repr=False)
@@ -207,6 +229,16 @@ def _int_range(low: int, high: int, only: tuple[int, ...] = ()) -> Callable[[obj
     return check
 
 
+def _translate_time(value: object) -> int:
+    # The reference defines 0 and 2 only; 1 (the quick start's value) is kept working as an alias of 2 rather
+    # than sent as a value whose meaning is undocumented.
+    try:
+        checked = _int_range(0, 2, only=(0, 1, 2))(value)
+    except _Bad:
+        raise _Bad("0 (no translation) or 2 (real-time sentence translation)") from None
+    return 2 if checked == 1 else checked
+
+
 def _float_range(low: float, high: float) -> Callable[[object], float]:
     allowed = f"a number of seconds from {low:g} to {high:g}"
 
@@ -299,6 +331,51 @@ def _serve_token(value: object) -> str | None:
     raise _Bad("8 to 256 characters of A-Z, a-z, 0-9, - . _ ~")
 
 
+def _optional_voice_type(value: object) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _int_range(0, 999_999_999)(value)
+
+
+def _number(low: float, high: float, *, decimals: int | None = None) -> Callable[[object], float]:
+    allowed = f"a number from {low:g} to {high:g}" + (
+        f" with at most {decimals} decimals" if decimals else ""
+    )
+    within = _float_range(low, high)
+
+    def check(value: object) -> float:
+        try:
+            number = within(value)
+        except _Bad:
+            raise _Bad(allowed) from None
+        if decimals is not None and abs(round(number, decimals) - number) > 1e-9:
+            raise _Bad(allowed)
+        return number
+
+    return check
+
+
+def _optional_voice_out(value: object) -> str | None:
+    if isinstance(value, Path):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Bad('a .wav or .flac file path, or "-"')
+    text = value.strip()
+    if not text:
+        return None
+    if text != "-" and Path(text).suffix.lower() not in (".wav", ".flac"):
+        raise _Bad('a .wav or .flac file path, or "-" (raw PCM on stdout)')
+    return text if text == "-" else str(Path(text).expanduser())
+
+
+def _optional_device(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    raise _Bad('"default", a device index or a device name')
+
+
 def _optional_language(value: object) -> str | None:
     if isinstance(value, str) and not value.strip():
         return None
@@ -321,7 +398,7 @@ VALIDATORS: dict[str, Callable[[object], object]] = {
     "mode": _choice("sync", "split"),
     "chunk_ms": _int_range(200, 500),
     "max_backlog_ms": _int_range(1000, 600000),
-    "translate_time": _int_range(0, 2, only=(0, 1, 2)),
+    "translate_time": _translate_time,
     "display_interval_ms": _int_range(100, 10000),
     "endpoint": _endpoint,
     "profile": _profile,
@@ -340,6 +417,16 @@ VALIDATORS: dict[str, Callable[[object], object]] = {
     "live_vtt": _optional_file,
     "live_text": _optional_file,
     "live_text_lines": _int_range(1, 100),
+    "voice": _bool,
+    "voice_type": _optional_voice_type,
+    "voice_speed": _number(-2, 6, decimals=2),
+    "voice_volume": _number(-10, 10),
+    "voice_sample_rate": _int_range(8000, 16000, only=(16000, 8000)),
+    "voice_codec": _choice("wav", "mp3", "pcm", fold=str.lower),
+    "voice_catch_up_ms": _int_range(500, 60000),
+    "voice_out": _optional_voice_out,
+    "voice_device": _optional_device,
+    "keep_voice": _bool,
     "secret_id": _secret,
     "secret_key": _secret,
     "token": _secret,

@@ -51,6 +51,8 @@ class RunPlan:
     """The log's masking filter; secrets learnt while building (the demo's) are added to it."""
     sinks: list[Sink] = field(default_factory=list)
     """More subscribers from the start (the live outputs), after the journal."""
+    voice: Any = None
+    """The started voice outputs (`voice.sink.VoiceSink`), for the UI's mute key and stats; None if none."""
 
     @property
     def input_spec(self) -> str:
@@ -223,6 +225,7 @@ class ManagedSession:
         from tongchuan_tui.api.client import TsiClient
         from tongchuan_tui.audio.factory import open_source
         from tongchuan_tui.pipeline.session import InterpreterSession, SessionOptions
+        from tongchuan_tui.voice.tts import tts_options
 
         plan = self.plan
         self._loop = asyncio.get_running_loop()
@@ -290,9 +293,17 @@ class ManagedSession:
             endpoint_host=plan.endpoint_host,
             emulated=plan.emulated,
             settings=settings_for_display(settings),
+            tts=tts_options(settings),
         )
+        # One account, one budget: shared with this user's other sessions on this machine (not the demo's).
+        from tongchuan_tui.pipeline.ratelimit import RateLimits
+        from tongchuan_tui.pipeline.ratelimit_file import account_rate_limits
+
+        limits = RateLimits() if plan.demo else account_rate_limits(endpoint, credentials.secret_id)
         # The journal is the first sink, so it has every event before any front end can fail on one.
-        return InterpreterSession(options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap)
+        return InterpreterSession(
+            options, client, source, sinks=[*sinks, *self._sinks], audio_tap=audio_tap, rate_limits=limits
+        )
 
 
 def session_engine(plan: RunPlan) -> SessionEngine:

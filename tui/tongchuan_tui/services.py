@@ -65,5 +65,9 @@ class Services:
     """Export the running session's journal in a format (srt, vtt, txt, md, json); returns the file."""
     live_status: Callable[[], str] | None = None
     """The live server's line for the UI (address, token, clients connected); None when not serving."""
+    voice_status: Callable[[], str] | None = None
+    """The voice's line for the stats pane (sentences, queue, catch-up); None without a voice output."""
+    toggle_voice: Callable[[], bool] | None = None
+    """Mute or unmute the voice device (returns whether it is muted now); None without one."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Run in order when the front end has finished (client session, in-process emulator...)."""

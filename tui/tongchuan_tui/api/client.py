@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import aiohttp
 from tongchuan_tui import __version__ as _version
 from tongchuan_tui.api import signing
 from tongchuan_tui.api.credentials import REDACTED, Credentials, mask
-from tongchuan_tui.api.errors import ApiError, HttpStatusError, NetworkError, ProtocolError
+from tongchuan_tui.api.errors import ApiError, HttpStatusError, NetworkError, ProtocolError, TlsError
 from tongchuan_tui.api.models import (
     ACTION_DISPLAY,
     ACTION_RECOGNIZE,
@@ -285,15 +286,20 @@ class TsiClient:
                 status, reason, date = resp.status, resp.reason or "", resp.headers.get("Date")
         except asyncio.CancelledError:
             raise
-        except TimeoutError:
+        except TimeoutError as exc:
             raise NetworkError(
                 f"{action}: no answer from {self._endpoint.host_header} within {self._timeout_s:g} s"
-            ) from None
+            ) from exc
+        except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch, ssl.SSLError) as exc:
+            # Final: retrying does not make a certificate valid (the official SDK would retry it as a network
+            # error for 7 s; 30 s of "reconnecting" would hide the real problem).
+            raise TlsError(self._endpoint.host_header, self._tls_detail(exc)) from exc
         except (aiohttp.ClientError, OSError) as exc:
             detail = self._scrub(str(exc)) or exc.__class__.__name__
             kind = exc.__class__.__name__
             host = self._endpoint.host_header
-            raise NetworkError(f"{action}: request to {host} failed ({kind}: {detail})") from None
+            # The cause stays chained for the log file (its handler masks secrets in tracebacks too).
+            raise NetworkError(f"{action}: request to {host} failed ({kind}: {detail})") from exc
         log.debug(
             "%s -> HTTP %d, %d bytes in %.0f ms",
             action,
@@ -302,6 +308,12 @@ class TsiClient:
             (time.monotonic() - started) * 1000,
         )
         return status, reason, date, raw
+
+    def _tls_detail(self, exc: BaseException) -> str:
+        """What went wrong in the TLS layer, in a few words (e.g. the certificate verifier's message)."""
+        cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None) or exc
+        detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+        return self._scrub(str(detail))[:160] or exc.__class__.__name__
 
     def _scrub(self, text: str) -> str:
         """`text` with any secret of ours masked (exception texts can quote headers)."""
@@ -318,8 +330,8 @@ def _parse(status: int, reason: str, raw: bytes, host: str) -> dict[str, Any]:
         raise HttpStatusError(status, f"{host} answered HTTP {status} {reason}".rstrip())
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ProtocolError(f"{host} answered with something that is not JSON ({len(raw)} bytes)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"{host} answered with something that is not JSON ({len(raw)} bytes)") from exc
     response = doc.get("Response") if isinstance(doc, dict) else None
     if not isinstance(response, dict):
         raise ProtocolError(f"{host} answered JSON without a Response object")
@@ -341,10 +353,13 @@ def _result(response: dict[str, Any]) -> ApiResult:
         return ApiResult(request_id=response["RequestId"])
     if not isinstance(items, list):
         raise ProtocolError("Response.List is not a list")
-    try:
-        sentences = tuple(DisplayInfo.from_json(item) for item in items)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ProtocolError(
-            f"Response.List holds a malformed sentence ({exc.__class__.__name__}: {exc})"
-        ) from None
-    return ApiResult(request_id=response["RequestId"], sentences=sentences)
+    sentences: list[DisplayInfo] = []
+    for number, item in enumerate(items, 1):
+        try:
+            sentences.append(DisplayInfo.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"{exc.args[0]} is missing" if isinstance(exc, KeyError) else str(exc)
+            raise ProtocolError(
+                f"Response.List holds a malformed sentence (#{number} of {len(items)}: {what})"
+            ) from exc
+    return ApiResult(request_id=response["RequestId"], sentences=tuple(sentences))

@@ -42,8 +42,10 @@ class TtsOptions:
 
     codec: str = "pcm"
     voice_type: int = 0
-    volume: int = 0
-    speed: int = 0
+    volume: float = 0.0
+    """−10..10."""
+    speed: float = 0.0
+    """−2..6 (−2 = 0.6×, 0 = 1×, 6 = 2.5×); two decimals."""
     sample_rate: int = 16000
 
     def to_json(self) -> dict[str, Any]:
@@ -105,10 +107,15 @@ class DisplayRequest:
 
 @dataclass(frozen=True, slots=True)
 class DisplayInfo:
-    """One sentence as the service reports it; it comes back many times as it is revised."""
+    """One sentence as the service reports it; it comes back many times as it is revised.
 
-    se_id: int
-    se_ver: int
+    `se_id` is opaque text (the reference declares SeId a String): compared for equality only, never parsed
+    or ordered. `start_time`/`end_time` are the raw StartTime/EndTime, in a unit the reference does not give
+    (the transcript calibrates it). `se_ver` is None when the service left SeVer out.
+    """
+
+    se_id: str
+    se_ver: int | None
     source_text: str
     target_text: str
     start_time: int
@@ -118,16 +125,22 @@ class DisplayInfo:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> DisplayInfo:
-        """Parse one element of a response's `List`; raises KeyError/TypeError/ValueError on bad shape."""
+        """Parse one element of a response's `List`; raises KeyError/TypeError/ValueError on bad shape.
+
+        Lenient where the reference is silent: unknown fields are ignored, optional ones may be missing, and
+        integers may come as numeric strings ("12"). SeId must be present, as a string or a whole number.
+        """
+        if not isinstance(obj, dict):
+            raise TypeError(f"a sentence is a JSON {type(obj).__name__}, not an object")
         return cls(
-            se_id=int(obj["SeId"]),
-            se_ver=int(obj["SeVer"]),
-            source_text=str(obj.get("SourceText") or ""),
-            target_text=str(obj.get("TargetText") or ""),
-            start_time=int(obj.get("StartTime") or 0),
-            end_time=int(obj.get("EndTime") or 0),
-            is_end=bool(obj.get("IsEnd")),
-            audio=obj.get("Audio") or None,
+            se_id=_se_id(obj.get("SeId")),
+            se_ver=None if obj.get("SeVer") is None else _integer(obj["SeVer"], "SeVer"),
+            source_text=_text(obj.get("SourceText"), "SourceText"),
+            target_text=_text(obj.get("TargetText"), "TargetText"),
+            start_time=_integer(obj.get("StartTime") or 0, "StartTime"),
+            end_time=_integer(obj.get("EndTime") or 0, "EndTime"),
+            is_end=_boolean(obj.get("IsEnd"), "IsEnd"),
+            audio=_text(obj.get("Audio"), "Audio") or None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -144,6 +157,57 @@ class DisplayInfo:
         if self.audio is not None:
             out["Audio"] = self.audio
         return out
+
+
+def _se_id(value: Any) -> str:
+    """SeId as text: a string as is; a JSON whole number (some peers send one) as its decimal text."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        raise KeyError("SeId")
+    if isinstance(value, bool):
+        raise TypeError("SeId is a boolean, not a string")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    raise TypeError(f"SeId is a JSON {type(value).__name__}, not a string")
+
+
+def _integer(value: Any, name: str) -> int:
+    """A JSON integer, or a whole number written as a numeric string ("12") or float (12.0)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} is a boolean, not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    raise ValueError(f"{name} is not an integer: {str(value)[:40]!r}")
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is a JSON {type(value).__name__}, not a string")
+    return value
+
+
+_TRUE = {"1", "true"}
+_FALSE = {"0", "false", ""}
+
+
+def _boolean(value: Any, name: str) -> bool:
+    """A JSON boolean; also 0/1 and their string forms, which loosely typed peers send."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} is not a boolean: {str(value)[:40]!r}")
 
 
 @dataclass(frozen=True, slots=True)

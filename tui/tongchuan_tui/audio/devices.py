@@ -72,22 +72,41 @@ def silence_native_audio_logs() -> None:
                 logger.debug("cannot silence %s: %s", name, exc)
 
 
+def no_pyaudio_message(error: ImportError | None = None) -> str:
+    """Why the microphone cannot work without PyAudio, and which system package to install for it here.
+
+    `error` is the ImportError seen: a PyAudio that is installed but cannot load the PortAudio library is
+    told apart from a missing PyAudio.
+    """
+    from tongchuan_tui.audio.system import portaudio_hint  # reads /etc/os-release: only when needed
+
+    hint = portaudio_hint().text()
+    if error is not None and "portaudio" in str(error).lower():
+        return f"PyAudio is installed but cannot load the PortAudio library ({error}): {hint}"
+    return f"microphone capture needs PyAudio (the mic extra), which is built against PortAudio: {hint}"
+
+
 def import_pyaudio() -> Any:
-    """The pyaudio module; AudioInputError when the optional dependency is missing."""
+    """The pyaudio module; AudioInputError when the optional dependency or its PortAudio is missing."""
     try:
         import pyaudio
     except ImportError as exc:
-        raise AudioInputError(f"{NO_PYAUDIO}; or {NO_DEVICE_HINT}") from exc
+        raise AudioInputError(f"{no_pyaudio_message(exc)}; or {NO_DEVICE_HINT}") from exc
     return pyaudio
+
+
+def pyaudio_problem() -> str | None:
+    """Why PyAudio cannot be used here (with the system package to install), or None when it can."""
+    try:
+        import pyaudio  # noqa: F401
+    except ImportError as exc:
+        return no_pyaudio_message(exc)
+    return None
 
 
 def pyaudio_available() -> bool:
     """True when PyAudio (and so PortAudio) can be imported."""
-    try:
-        import_pyaudio()
-    except AudioInputError:
-        return False
-    return True
+    return pyaudio_problem() is None
 
 
 def _default_input_index(pa: Any) -> int | None:

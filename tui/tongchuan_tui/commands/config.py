@@ -79,9 +79,21 @@ def show_config(
 
 
 @click.command("config")
+@click.option(
+    "--example", is_flag=True, help="Print the commented example config (every setting) instead, to copy."
+)
 @click.pass_context
-def config_command(ctx: click.Context) -> None:
-    """Print the effective settings (secrets masked) and where each came from."""
+def config_command(ctx: click.Context, example: bool) -> None:
+    """Print the effective settings (secrets masked) and where each came from.
+
+    With --example, print the commented example configuration that documents every setting, e.g.
+    `tongchuan-tui config --example > ~/.config/tongchuan-tui/config.toml`.
+    """
+    if example:
+        from tongchuan_tui.resources import example_config
+
+        click.echo(example_config(), nl=False)
+        return
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     # The CLI puts the plain Settings under "settings" and, when it has them, the origins under "loaded".
     loaded = obj.get("loaded") if isinstance(obj.get("loaded"), LoadedSettings) else obj.get("settings")

@@ -32,11 +32,17 @@ def format_devices(devices: list[DeviceInfo]) -> str:
 
 @click.command("devices")
 def devices_command() -> None:
-    """List the audio capture devices (index, name, channels, default rate).
+    """List the audio capture devices (index, name, channels, default rate), then the output devices.
 
     Exits 0 even when there is none: that is an answer, printed with the alternative of piping audio in.
     """
     if not pyaudio_available():
-        click.echo(f"No audio capture: {NO_PYAUDIO}.\n{_PIPE_INSTEAD}")
+        from tongchuan_tui.audio.devices import pyaudio_problem
+
+        # The problem names the system package to install here; NO_PYAUDIO if PyAudio appeared meanwhile.
+        click.echo(f"No audio capture: {pyaudio_problem() or NO_PYAUDIO}.\n{_PIPE_INSTEAD}")
         return
     click.echo(format_devices(list_devices()))
+    from tongchuan_tui.voice.devices import format_outputs, list_output_devices
+
+    click.echo("\n" + format_outputs(list_output_devices()))

@@ -9,12 +9,12 @@ import click
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.journal.export import FORMATS, TEXT_CHOICES, export
-from tongchuan_tui.journal.reader import JournalError, read_journal
+from tongchuan_tui.journal.reader import Journal, JournalError, read_journal
 
 
 @click.command("export")
 @click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
 @click.option(
     "--text",
     type=click.Choice(TEXT_CHOICES),
@@ -29,13 +29,26 @@ from tongchuan_tui.journal.reader import JournalError, read_journal
     default=None,
     help="Write to FILE instead of standard output.",
 )
-def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> None:
+@click.option(
+    "--voice",
+    "voice_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Rebuild the voice track (.wav/.flac) from a session run with --keep-voice.",
+)
+def export_command(
+    journal: Path, fmt: str | None, text: str, output: Path | None, voice_out: Path | None
+) -> None:
     """Export the final sentences of a session journal (it may be from a crashed session).
 
     Subtitles (srt, vtt) follow the session timeline: cues in order, never overlapping, at most two lines
     of about 42 characters per language. txt is timestamped plain text, md a Markdown document, json all
-    sentences with both texts.
+    sentences with both texts. --voice FILE rebuilds the session's voice track from the speech kept beside
+    the journal (--keep-voice).
     """
+    if fmt is None and voice_out is None:
+        click.echo("tongchuan-tui: export needs --format FORMAT or --voice FILE.wav", err=True)
+        sys.exit(exitcodes.USAGE)
     try:
         recorded = read_journal(journal)
     except JournalError as exc:
@@ -43,6 +56,10 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
         sys.exit(exitcodes.JOURNAL_ERROR)
     for warning in recorded.warnings:
         click.echo(f"tongchuan-tui: warning: {warning}", err=True)
+    if voice_out is not None:
+        _export_voice(recorded, voice_out)
+    if fmt is None:
+        return
     document = export(recorded, fmt, text)
     if output is None:
         click.echo(document, nl=False)
@@ -53,3 +70,23 @@ def export_command(journal: Path, fmt: str, text: str, output: Path | None) -> N
         click.echo(f"tongchuan-tui: cannot write {output}: {exc.strerror or exc}", err=True)
         sys.exit(exitcodes.UNEXPECTED)
     click.echo(f"exported {len(recorded.sentences)} sentences to {output}", err=True)
+
+
+def _export_voice(recorded: Journal, voice_out: Path) -> None:
+    from tongchuan_tui.voice import VoiceError
+    from tongchuan_tui.voice.rebuild import rebuild_voice
+    from tongchuan_tui.voice.track import SUFFIXES
+
+    if str(voice_out) == "-" or voice_out.suffix.lower() not in SUFFIXES:
+        click.echo(f"tongchuan-tui: export --voice {voice_out}: use a .wav or .flac file name", err=True)
+        sys.exit(exitcodes.USAGE)
+    try:
+        rebuilt = rebuild_voice(recorded, voice_out)
+    except VoiceError as exc:  # no voice in this journal, or it was not kept: the journal cannot give one
+        click.echo(f"tongchuan-tui: {exc}", err=True)
+        sys.exit(exitcodes.JOURNAL_ERROR)
+    missing = f" ({rebuilt.missing} missing from the kept audio)" if rebuilt.missing else ""
+    click.echo(
+        f"voice of {rebuilt.voiced} sentences ({rebuilt.length_ms / 1000:.1f} s) in {voice_out}{missing}",
+        err=True,
+    )

@@ -90,7 +90,12 @@ def run_command(
     settings: Settings, options: dict[str, Any], *, secret_filter: SecretFilter | None = None
 ) -> int:
     """Run one interpreting session; returns the process exit code."""
-    headless = bool(options.get("plain") or options.get("jsonl"))
+    pcm_on_stdout = settings.voice_out == "-"
+    if pcm_on_stdout and (options.get("plain") or options.get("jsonl")):
+        _stderr("--voice-out - writes the voice to stdout: drop --plain/--jsonl (the text is in the journal)")
+        return exitcodes.USAGE
+    # The voice as raw PCM on stdout runs headless too: the terminal's stdout is a pipe, not a screen.
+    headless = bool(options.get("plain") or options.get("jsonl") or pcm_on_stdout)
     if settings.input.strip() == "-" and not headless and not options.get("demo"):
         # The UI reads its keys from the terminal on stdin; audio there would arrive as keystrokes.
         _stderr("--input - (audio on stdin) runs headless: add --plain or --jsonl")
@@ -103,16 +108,46 @@ def run_command(
         if problem is not None:
             _stderr(problem)
             return exitcodes.BAD_INPUT
+    voice = start_voice_outputs(plan, headless=headless)
+    if isinstance(voice, int):
+        return voice
     outputs = start_live_outputs(plan, headless=headless)
     if isinstance(outputs, int):
+        if voice is not None:
+            voice.close()
         return outputs
     try:
         if headless:
             return asyncio.run(run_headless(plan, jsonl=bool(options.get("jsonl"))))
         return run_ui(plan, live_status=outputs.status_line if outputs and outputs.server else None)
     finally:
+        if voice is not None:
+            voice.close()
         if outputs is not None:
             outputs.close()
+
+
+def start_voice_outputs(plan: RunPlan, *, headless: bool) -> Any:
+    """The hook for `--voice-out`, `--voice-device` and `--keep-voice` (voice/): start them, add their sink.
+
+    Returns the started `VoiceSink` (None when none is asked for), or an exit code (already said).
+    """
+    settings = plan.settings
+    if not (settings.voice_out or settings.voice_device or settings.keep_voice):
+        return None  # nothing to start (and PyAV not imported for nothing while signals are not handled yet)
+    from tongchuan_tui.voice import VoiceError
+    from tongchuan_tui.voice.live import open_voice
+
+    warn = _stderr if headless else lambda message: log.warning("%s", message)
+    try:
+        sink = open_voice(plan.settings, journal_path=plan.journal_path, on_warning=warn)
+    except VoiceError as exc:
+        _stderr(str(exc))
+        return exitcodes.USAGE
+    if sink is not None:
+        plan.sinks.append(sink)
+        plan.voice = sink
+    return sink
 
 
 def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
@@ -174,9 +209,12 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     from tongchuan_tui.pipeline.sinks import JsonlSink, PlainSink
 
     engine = session_engine(plan)
-    printer = ThreadedSink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout), name="printer")
+    # With --voice-out - stdout carries the voice: no text printer then.
+    printer = None
+    if plan.settings.voice_out != "-":
+        printer = ThreadedSink(JsonlSink(sys.stdout) if jsonl else PlainSink(sys.stdout), name="printer")
+        engine.add_sink(printer)
     reporter = ThreadedSink(_stderr_reporter, name="stderr-reporter")
-    engine.add_sink(printer)
     engine.add_sink(reporter)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -203,7 +241,8 @@ async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     finally:
         for signum in _SIGNAL_REASONS:
             loop.remove_signal_handler(signum)
-        printer.close()
+        if printer is not None:
+            printer.close()
         reporter.close()
 
 
@@ -254,6 +293,9 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         services.switch_device = engine.switch_source
     if plan.journal_path is not None:
         services.export = _exporter(plan.journal_path)
+    if plan.voice is not None:
+        services.voice_status = lambda: plan.voice.status().line()
+        services.toggle_voice = plan.voice.toggle_mute if plan.settings.voice_device else None
     app = make_app(plan.settings, services)
     guard = HangupGuard(engine, app, end_timeout_s=plan.settings.end_timeout_s)
     with guard:

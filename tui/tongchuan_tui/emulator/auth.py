@@ -6,10 +6,9 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tongchuan_tui.api import signing
-from tongchuan_tui.api.models import SERVICE
-from tongchuan_tui.emulator import codes
+from tongchuan_tui.emulator import codes, tc3
 from tongchuan_tui.emulator.codes import ApiFailure
+from tongchuan_tui.emulator.wire import SERVICE
 
 #: The service refuses a request whose X-TC-Timestamp is further than this from its own clock.
 MAX_SKEW_S = 300
@@ -59,7 +58,7 @@ def verify(
     if not value or not value.strip():
         raise _invalid("missing")
     try:
-        parsed = signing.parse_authorization(value)
+        parsed = tc3.parse(value)
     except ValueError as exc:
         raise _invalid(str(exc)) from None
     raw_timestamp = _header(headers, "X-TC-Timestamp")
@@ -86,23 +85,14 @@ def verify(
         raise _invalid(f"SignedHeaders must include {' and '.join(missing_required)}")
     if parsed.service != SERVICE:
         raise _signature_failure(f"The credential scope names service {parsed.service!r}, not {SERVICE!r}.")
-    if parsed.date != signing.utc_date(timestamp):
+    if parsed.date != tc3.utc_day(timestamp):
         raise _signature_failure("The credential scope date is not the UTC date of X-TC-Timestamp.")
     absent = [h for h in parsed.signed_headers if _header(headers, h) is None]
     if absent:
         raise _signature_failure(f"Signed header {absent[0]!r} is not in the request.")
-    canonical = signing.canonical_request(
-        {h: _header(headers, h) or "" for h in parsed.signed_headers},
-        parsed.signed_headers,
-        body,
-        method=method,
-        uri=path,
-        query=query,
-    )
-    scope = signing.credential_scope(parsed.date, parsed.service)
-    expected = signing.signature(
-        account.secret_key, parsed.date, parsed.service, signing.string_to_sign(timestamp, scope, canonical)
-    )
+    signed = {h: _header(headers, h) or "" for h in parsed.signed_headers}
+    canonical = tc3.canonical(method, path, query, signed, parsed.signed_headers, body)
+    expected = tc3.expected_signature(account.secret_key, parsed, timestamp, canonical)
     if not hmac.compare_digest(expected, parsed.signature.strip()):
         raise _signature_failure()
     token = _header(headers, "X-TC-Token") or None

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tongchuan_tui.api.models import LANGUAGE_PAIRS
 from tongchuan_tui.emulator.sentences import Draft
+from tongchuan_tui.emulator.wire import LANGUAGE_PAIRS
 
 #: Gap added after the last cue when a script gives no duration_ms, so a looped script pauses between rounds.
 DEFAULT_TAIL_MS = 1000

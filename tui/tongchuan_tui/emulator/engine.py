@@ -12,16 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tongchuan_tui.api.models import DisplayInfo
-from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS, ms_to_bytes
 from tongchuan_tui.emulator import codes
 from tongchuan_tui.emulator.codes import ApiFailure
 from tongchuan_tui.emulator.cues import Cue, CueScript, render_cue
 from tongchuan_tui.emulator.segmenter import Segmenter, SegmenterConfig
-from tongchuan_tui.emulator.sentences import Draft, SentenceBook
+from tongchuan_tui.emulator.sentences import Draft, Sentence, SentenceBook
 from tongchuan_tui.emulator.state import PacketInfo, SessionSnapshot, Violation
-from tongchuan_tui.emulator.tts import placeholder_audio
+from tongchuan_tui.emulator.tts import speech_audio
 from tongchuan_tui.emulator.validate import TtsParams, Upload
+from tongchuan_tui.emulator.wire import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS, ms_to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +118,7 @@ class _Session:
     ended: bool = False
     failed: str | None = None
     book: SentenceBook = field(default_factory=SentenceBook)
+    listed_revision: int = 0
 
 
 class Engine:
@@ -133,6 +133,7 @@ class Engine:
         segmenter: SegmenterConfig | None = None,
         gap_limit_s: float = GAP_LIMIT_S,
         pacing_tolerance_ms: float = PACING_TOLERANCE_MS,
+        duplicate_seq: str = "idempotent",
     ) -> None:
         self._clock = clock
         self._cues = cues
@@ -140,18 +141,23 @@ class Engine:
         self._segmenter = segmenter
         self._gap_limit_s = gap_limit_s
         self._tolerance_ms = pacing_tolerance_ms
+        self.duplicate_seq = duplicate_seq
+        """How a re-sent, already accepted Seq is answered: "idempotent" or "refuse" (settable)."""
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], _Session] = {}
         self._timelines: dict[str, CueTimeline] = {}
 
-    def upload(self, secret_id: str, upload: Upload) -> list[DisplayInfo]:
-        """Take one packet (Sync/Recognize); returns the session's newest sentences, or raises ApiFailure."""
+    def upload(self, secret_id: str, upload: Upload, listing: str = "newest") -> list[Sentence]:
+        """Take one packet (Sync/Recognize), or raise ApiFailure; returns the sentences to list in the
+        answer: `listing` "newest" (5, newest first), "changed" (since the previous such answer), "all" or
+        "empty"."""
         with self._lock:
             now = self._clock()
             session = self._session_for(secret_id, upload)
             digest = hashlib.sha256(upload.data).digest()
             if upload.seq < len(session.packets):
-                return self._retry(session, upload, digest, now)
+                self._retry(session, upload, digest, now)
+                return _listed(session, listing)
             if session.ended:
                 raise ApiFailure(
                     codes.FAILED_OPERATION, "The session has ended: a packet with IsEnd=1 was received."
@@ -168,9 +174,9 @@ class Engine:
                 )
             self._check_timing(session, upload.seq, now)
             self._accept(session, upload, digest, now)
-            return session.book.newest()
+            return _listed(session, listing)
 
-    def display(self, secret_id: str, session_uuid: str) -> list[DisplayInfo]:
+    def display(self, secret_id: str, session_uuid: str) -> list[Sentence]:
         """The newest sentences of a session (at most 5, newest first); empty for a session not seen yet."""
         with self._lock:
             session = self._sessions.get((secret_id, session_uuid))
@@ -230,7 +236,7 @@ class Engine:
             timeline = self._timelines[secret_id] = CueTimeline(self._cues, loop=self._loop_cues)
         return _CueResults(timeline)
 
-    def _retry(self, session: _Session, upload: Upload, digest: bytes, now: float) -> list[DisplayInfo]:
+    def _retry(self, session: _Session, upload: Upload, digest: bytes, now: float) -> None:
         packet = session.packets[upload.seq]
         if (packet.digest, packet.is_end) != (digest, upload.is_end):
             raise ApiFailure(
@@ -240,8 +246,13 @@ class Engine:
             )
         packet.retried += 1
         session.last_at = now
+        if self.duplicate_seq == "refuse":
+            log.info("session %s: Seq %d re-sent; refused as a duplicate", session.session_uuid, upload.seq)
+            raise ApiFailure(
+                codes.DUPLICATED_SESSION_AND_SEQ,
+                f"The SessionUuid and Seq {upload.seq} were already received.",
+            )
         log.info("session %s: Seq %d retried (idempotent)", session.session_uuid, upload.seq)
-        return session.book.newest()
 
     def _check_timing(self, session: _Session, seq: int, now: float) -> None:
         if session.last_at is not None and now - session.last_at > self._gap_limit_s:
@@ -292,8 +303,23 @@ class Engine:
             session.results.drafts(
                 session.source, session.target, translate_time=session.translate_time, closed=session.ended
             ),
-            None if tts is None else lambda d: placeholder_audio(d.target_text, tts.codec, tts.sample_rate),
+            None
+            if tts is None
+            else lambda d: speech_audio(d.target_text, session.target, tts.codec, tts.sample_rate, tts.speed),
         )
+
+
+def _listed(session: _Session, listing: str) -> list[Sentence]:
+    book = session.book
+    if listing == "changed":
+        changed = book.changed_since(session.listed_revision)
+        session.listed_revision = book.revision
+        return changed
+    if listing == "all":
+        return list(book.all)
+    if listing == "empty":
+        return []
+    return book.newest()
 
 
 def _snapshot(s: _Session) -> SessionSnapshot:

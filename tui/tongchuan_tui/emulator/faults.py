@@ -1,4 +1,5 @@
-"""Fault injection: latency and jitter, error codes at a rate or at given Seq, HTTP 5xx, resets and stalls."""
+"""Fault injection: latency and jitter, error codes at a rate or at given Seq, a Seq refused N times,
+HTTP 5xx, resets and stalls."""
 
 from __future__ import annotations
 
@@ -21,11 +22,43 @@ MESSAGES = {
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Refuse the upload with Seq `seq` of every session on its first `times` attempts with `code`; the next
+    attempt goes through."""
+
+    seq: int
+    times: int
+    code: str = codes.REQUEST_LIMIT_EXCEEDED
+
+    def __post_init__(self) -> None:
+        if self.seq < 0 or self.times < 1:
+            raise ValueError("a refusal needs a Seq >= 0 and times >= 1")
+        if not self.code or " " in self.code:
+            raise ValueError("a refusal's code must be an error code such as RequestLimitExceeded")
+
+    @classmethod
+    def parse(cls, text: str) -> Refusal:
+        """A refusal from "SEQ:TIMES[:CODE]", e.g. "0:4:RequestLimitExceeded"; ValueError saying what is
+        wrong."""
+        parts = text.strip().split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"{text!r} is not SEQ:TIMES or SEQ:TIMES:CODE")
+        try:
+            seq, times = int(parts[0]), int(parts[1])
+        except ValueError:
+            raise ValueError(f"{text!r}: SEQ and TIMES must be whole numbers") from None
+        return cls(seq, times, parts[2]) if len(parts) == 3 else cls(seq, times)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.times}:{self.code}"
+
+
+@dataclass(frozen=True, slots=True)
 class FaultConfig:
     """Which faults to inject. At-Seq faults hit uploads with that Seq in every session, on the first attempt
     only when `first_attempt_only` (so a client's retry succeeds); `error_rate` hits any request at random.
     `reset_at_seq` drops the connection before the packet is received; `lose_response_at_seq` after it was
-    (so the client's retry is an idempotent re-send)."""
+    (so the client's retry is an idempotent re-send). `refusals` refuse a Seq a given number of times."""
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
@@ -38,6 +71,7 @@ class FaultConfig:
     http_status: int = 503
     stall_at_seq: tuple[int, ...] = ()
     stall_ms: float = 15_000.0
+    refusals: tuple[Refusal, ...] = ()
     first_attempt_only: bool = True
     seed: int = 0
 
@@ -58,7 +92,13 @@ class FaultConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The admin route's form."""
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in _FIELDS}
+        out: dict[str, Any] = {}
+        for f in _FIELDS:
+            value = getattr(self, f.name)
+            if f.name == "refusals":
+                value = [str(r) for r in value]
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> FaultConfig:
@@ -70,7 +110,11 @@ class FaultConfig:
         values: dict[str, Any] = {}
         for key, value in obj.items():
             default = names[key].default
-            if isinstance(default, tuple):
+            if key == "refusals":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError('refusals must be a list of "SEQ:TIMES:CODE" strings')
+                values[key] = tuple(Refusal.parse(v) for v in value)
+            elif isinstance(default, tuple):
                 if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
                     raise ValueError(f"{key} must be a list of integers")
                 values[key] = tuple(value)
@@ -130,6 +174,7 @@ class FaultInjector:
         self._config = config or FaultConfig()
         self._rng = random.Random(self._config.seed)
         self._fired: set[tuple[str, str, int]] = set()
+        self._refused: dict[tuple[str, int], int] = {}
 
     @property
     def config(self) -> FaultConfig:
@@ -142,6 +187,7 @@ class FaultInjector:
             self._config = config
             self._rng = random.Random(config.seed)
             self._fired.clear()
+            self._refused.clear()
 
     def decide(self, session_uuid: str | None, seq: int | None) -> FaultDecision:
         """The faults for one request; `seq` is None for Display."""
@@ -157,11 +203,25 @@ class FaultInjector:
                 return FaultDecision(delay, stall, lose_response=True)
             if self._fires("http", cfg.http_5xx_at_seq, session_uuid, seq):
                 return FaultDecision(delay, stall, http_status=cfg.http_status)
+            refusal = self._refusal(cfg, session_uuid, seq)
+            if refusal is not None:
+                return FaultDecision(delay, stall, error_code=refusal)
             if self._fires("error", cfg.error_at_seq, session_uuid, seq) or (
                 cfg.error_rate and self._rng.random() < cfg.error_rate
             ):
                 return FaultDecision(delay, stall, error_code=cfg.error_code)
             return FaultDecision(delay, stall)
+
+    def _refusal(self, cfg: FaultConfig, session_uuid: str | None, seq: int | None) -> str | None:
+        if seq is None or session_uuid is None:
+            return None
+        for refusal in cfg.refusals:
+            if refusal.seq == seq:
+                count = self._refused.get((session_uuid, seq), 0)
+                if count < refusal.times:
+                    self._refused[(session_uuid, seq)] = count + 1
+                    return refusal.code
+        return None
 
     def _fires(self, kind: str, seqs: tuple[int, ...], session_uuid: str | None, seq: int | None) -> bool:
         if seq is None or session_uuid is None or seq not in seqs:

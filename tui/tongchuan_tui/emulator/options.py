@@ -11,6 +11,7 @@ from tongchuan_tui.emulator.engine import GAP_LIMIT_S, PACING_TOLERANCE_MS
 from tongchuan_tui.emulator.faults import FaultConfig
 from tongchuan_tui.emulator.ratelimit import DEFAULT_LIMITS
 from tongchuan_tui.emulator.segmenter import SegmenterConfig
+from tongchuan_tui.emulator.variants import WireVariant
 
 DEFAULT_HOST = "127.0.0.1"
 #: The API 3.0 gateway's request size limit for a JSON POST.
@@ -19,7 +20,8 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class EmulatorOptions:
-    """How to run the emulator: where to listen, whose keys to accept, what to answer, which faults to inject.
+    """How to run the emulator: where to listen, whose keys to accept, what to answer, which faults to inject,
+    and `variant`: how it answers on each point the API reference leaves open.
 
     `rate_limits` maps an action to requests per second per SecretId; an empty mapping disables limiting.
     """
@@ -38,3 +40,4 @@ class EmulatorOptions:
     gap_limit_s: float = GAP_LIMIT_S
     pacing_tolerance_ms: float = PACING_TOLERANCE_MS
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+    variant: WireVariant = field(default_factory=WireVariant)

@@ -7,7 +7,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from tongchuan_tui.api.models import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC
+from tongchuan_tui.emulator.wire import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC
 
 #: Requests per second allowed per action and SecretId.
 DEFAULT_LIMITS: Mapping[str, int] = {ACTION_SYNC: 25, ACTION_RECOGNIZE: 25, ACTION_DISPLAY: 50}

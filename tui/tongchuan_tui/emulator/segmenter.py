@@ -7,8 +7,8 @@ import sys
 from array import array
 from dataclasses import dataclass
 
-from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.emulator.sentences import Draft
+from tongchuan_tui.emulator.wire import BYTES_PER_MS
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,6 @@ from typing import Any
 
 from aiohttp import web
 
-from tongchuan_tui.api.models import (
-    ACTION_DISPLAY,
-    ACTION_RECOGNIZE,
-    ACTION_SYNC,
-    ACTIONS,
-    API_VERSION,
-    DisplayInfo,
-)
 from tongchuan_tui.emulator import auth, codes, validate
 from tongchuan_tui.emulator.codes import ApiFailure
 from tongchuan_tui.emulator.engine import Engine
@@ -29,6 +21,8 @@ from tongchuan_tui.emulator.faults import FaultConfig, FaultDecision, FaultInjec
 from tongchuan_tui.emulator.options import EmulatorOptions
 from tongchuan_tui.emulator.ratelimit import RateLimiter
 from tongchuan_tui.emulator.state import EmulatorState, RequestLog, RequestRecord
+from tongchuan_tui.emulator.variants import WireVariant
+from tongchuan_tui.emulator.wire import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTIONS, API_VERSION, UPLOAD_ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +39,7 @@ class EmulatorServer:
     def __init__(self, options: EmulatorOptions, *, clock: Callable[[], float] = time.time) -> None:
         self.options = options
         self.clock = clock
+        self.variant = options.variant
         self.engine = Engine(
             clock=clock,
             cues=options.cues,
@@ -52,6 +47,7 @@ class EmulatorServer:
             segmenter=options.segmenter,
             gap_limit_s=options.gap_limit_s,
             pacing_tolerance_ms=options.pacing_tolerance_ms,
+            duplicate_seq=options.variant.duplicate_seq,
         )
         self.faults = FaultInjector(options.faults)
         self.limiter = RateLimiter(options.rate_limits, clock)
@@ -72,7 +68,19 @@ class EmulatorServer:
     @property
     def state(self) -> EmulatorState:
         """A snapshot of every session and the recent requests."""
-        return EmulatorState(sessions=self.engine.snapshot(), requests=self.requests.snapshot())
+        return EmulatorState(
+            sessions=self.engine.snapshot(), requests=self.requests.snapshot(), variant=self.variant
+        )
+
+    def set_variant(self, variant: WireVariant) -> None:
+        """Answer the open points another way from the next request on."""
+        self.variant = variant
+        self.engine.duplicate_seq = variant.duplicate_seq
+        log.info("wire variant: %s", variant.describe())
+
+    def server_time(self) -> float:
+        """The server's own clock (Date header, signature expiry): the emulator's, moved by the variant."""
+        return self.clock() + self.variant.clock_offset_s
 
     def make_app(self) -> web.Application:
         """The web application (routes only; `start` serves it)."""
@@ -81,6 +89,8 @@ class EmulatorServer:
         app.router.add_get(f"{ADMIN_PREFIX}/state", self._get_state)
         app.router.add_get(f"{ADMIN_PREFIX}/faults", self._get_faults)
         app.router.add_post(f"{ADMIN_PREFIX}/faults", self._post_faults)
+        app.router.add_get(f"{ADMIN_PREFIX}/variant", self._get_variant)
+        app.router.add_post(f"{ADMIN_PREFIX}/variant", self._post_variant)
         return app
 
     async def start(self) -> None:
@@ -97,6 +107,7 @@ class EmulatorServer:
         address = runner.addresses[0]
         self.host, self.port = str(address[0]), int(address[1])
         log.info("emulator listening on %s (NOT the real service)", self.url)
+        log.info("wire variant: %s", self.variant.describe())
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
@@ -107,7 +118,7 @@ class EmulatorServer:
 
     def _json(self, payload: dict[str, Any], status: int = 200) -> web.Response:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": JSON_TYPE, "Date": formatdate(self.clock(), usegmt=True)}
+        headers = {"Content-Type": JSON_TYPE, "Date": formatdate(self.server_time(), usegmt=True)}
         return web.Response(body=body, status=status, headers=headers)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -168,7 +179,7 @@ class EmulatorServer:
             headers=request.headers,
             body=body,
             accounts=self._accounts,
-            now=self.clock(),
+            now=self.server_time(),
             method=request.method,
             path=request.path,
             query=request.query_string,
@@ -192,15 +203,21 @@ class EmulatorServer:
             raise ApiFailure(codes.INVALID_PARAMETER, "Content-Type must be application/json.")
         if not isinstance(params, dict):
             raise ApiFailure(codes.INVALID_PARAMETER, "The request body must be a JSON object.")
+        payload: dict[str, Any] = {}
         if action == ACTION_DISPLAY:
             display = validate.parse_display(params)
             sentences = self.engine.display(account.secret_id, display.session_uuid)
-            return {"List": [_wire(s) for s in sentences]}
+            self.variant.put_list(payload, display.session_uuid, sentences)
+            self.variant.extend_response(payload, display.session_uuid)
+            return payload
         upload = validate.parse_upload(params)
-        sentences = self.engine.upload(account.secret_id, upload)
-        if action == ACTION_RECOGNIZE:
-            return {}
-        return {"List": [_wire(s) for s in sentences]}
+        # Recognize lists nothing, so it must not use up "changed since the last answer" either.
+        listing = "empty" if action == ACTION_RECOGNIZE else self.variant.sync_list
+        sentences = self.engine.upload(account.secret_id, upload, listing)
+        if action != ACTION_RECOGNIZE:
+            self.variant.put_list(payload, upload.session_uuid, sentences)
+        self.variant.extend_response(payload, upload.session_uuid)
+        return payload
 
     def _reset(
         self,
@@ -228,7 +245,7 @@ class EmulatorServer:
         )
         title = f"{status} {reason}"
         html = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-        headers = {"Date": formatdate(self.clock(), usegmt=True)}
+        headers = {"Date": formatdate(self.server_time(), usegmt=True)}
         return web.Response(status=status, text=html, content_type="text/html", headers=headers)
 
     def _record(
@@ -265,12 +282,18 @@ class EmulatorServer:
         log.info("faults set: %s", json.dumps(config.to_json()))
         return self._json(config.to_json())
 
+    async def _get_variant(self, request: web.Request) -> web.Response:
+        self._admin_allowed(request)
+        return self._json(self.variant.to_json())
 
-def _wire(sentence: DisplayInfo) -> dict[str, Any]:
-    """A sentence as the service sends it: SeId is a string in the API's own type definitions."""
-    out = sentence.to_json()
-    out["SeId"] = str(sentence.se_id)
-    return out
+    async def _post_variant(self, request: web.Request) -> web.Response:
+        self._admin_allowed(request)
+        try:
+            variant = WireVariant.from_json(json.loads(await request.read()))
+        except (ValueError, TypeError) as exc:
+            return self._json({"error": str(exc)}, status=400)
+        self.set_variant(variant)
+        return self._json(variant.to_json())
 
 
 def _loose_json(body: bytes) -> Any:
@@ -286,7 +309,7 @@ def _fault_target(action: str, params: Any) -> tuple[str | None, int | None]:
     if not isinstance(params, dict):
         return None, None
     session_uuid = params.get("SessionUuid")
-    seq = params.get("Seq") if action in (ACTION_SYNC, ACTION_RECOGNIZE) else None
+    seq = params.get("Seq") if action in UPLOAD_ACTIONS else None
     return (
         session_uuid if isinstance(session_uuid, str) else None,
         seq if isinstance(seq, int) and not isinstance(seq, bool) else None,

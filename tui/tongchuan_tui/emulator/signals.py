@@ -8,7 +8,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 
-from tongchuan_tui.audio.format import SAMPLE_RATE
+from tongchuan_tui.emulator.wire import SAMPLE_RATE
 
 SYLLABLE_HZ = 4.0
 NOISE_FLOOR = 30

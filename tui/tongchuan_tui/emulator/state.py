@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tongchuan_tui.api.credentials import mask
-from tongchuan_tui.api.models import DisplayInfo
+from tongchuan_tui.emulator.sentences import Sentence
+from tongchuan_tui.emulator.variants import WireVariant
+from tongchuan_tui.emulator.wire import mask
 
 #: How many recent requests the request log keeps.
 REQUEST_LOG_SIZE = 2000
@@ -53,7 +54,7 @@ class SessionSnapshot:
     ended: bool
     failed: str | None
     audio_ms: int
-    sentences: tuple[DisplayInfo, ...]
+    sentences: tuple[Sentence, ...]
 
     @property
     def seqs(self) -> list[int]:
@@ -98,6 +99,7 @@ class EmulatorState:
 
     sessions: tuple[SessionSnapshot, ...]
     requests: tuple[RequestRecord, ...]
+    variant: WireVariant = field(default_factory=WireVariant)
 
     def session(self, session_uuid: str) -> SessionSnapshot:
         """The (latest) session with this SessionUuid; KeyError listing the known ones otherwise."""
@@ -121,6 +123,7 @@ class EmulatorState:
         return {
             "sessions": [s.to_json() for s in self.sessions],
             "requests": [asdict(r) for r in self.requests],
+            "variant": self.variant.to_json(),
         }
 
 

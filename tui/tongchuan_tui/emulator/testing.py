@@ -13,12 +13,12 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.emulator.cues import CueScript
 from tongchuan_tui.emulator.faults import FaultConfig
 from tongchuan_tui.emulator.options import EmulatorOptions
 from tongchuan_tui.emulator.server import EmulatorServer
 from tongchuan_tui.emulator.state import EmulatorState
+from tongchuan_tui.emulator.variants import WireVariant
 
 TEST_SECRET_ID = "emu-test-id"
 TEST_SECRET_KEY = "emu-test-key"
@@ -105,9 +105,10 @@ class EmulatorHandle:
         """Stop injecting faults."""
         self.server.faults.set(FaultConfig())
 
-    def credentials(self) -> Credentials:
-        """The accepted keys as our client's Credentials."""
-        return Credentials(self.secret_id, self.secret_key, self.token, origin="emulator")
+    @property
+    def variant(self) -> WireVariant:
+        """How it answers on the points the API reference leaves open."""
+        return self.server.variant
 
 
 def load_cues(cues: CuesArg) -> CueScript | None:
@@ -131,11 +132,13 @@ async def running_emulator(
     loop_cues: bool = False,
     port: int = 0,
     host: str = "127.0.0.1",
+    variant: WireVariant | None = None,
     **overrides: Any,
 ) -> AsyncIterator[EmulatorHandle]:
     """Serve an emulator in the running event loop for the duration of the block.
 
-    `overrides` are further EmulatorOptions fields (rate_limits, max_body_bytes, gap_limit_s, segmenter...).
+    `variant` picks the answers on the reference's open points; `overrides` are further EmulatorOptions
+    fields (rate_limits, max_body_bytes, gap_limit_s, segmenter...).
     """
     options = EmulatorOptions(
         secret_id=secret_id,
@@ -146,6 +149,7 @@ async def running_emulator(
         cues=load_cues(cues),
         loop_cues=loop_cues,
         faults=faults or FaultConfig(),
+        variant=variant or WireVariant(),
     )
     if overrides:
         options = dataclasses.replace(options, **overrides)

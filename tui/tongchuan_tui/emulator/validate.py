@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tongchuan_tui.api.models import AUDIO_FORMAT_PCM, LANGUAGE_PAIRS, LANGUAGES
 from tongchuan_tui.emulator import codes
 from tongchuan_tui.emulator.codes import ApiFailure
+from tongchuan_tui.emulator.wire import AUDIO_FORMAT_PCM, LANGUAGE_PAIRS, LANGUAGES, TRANSLATE_TIMES
 
 MAX_SESSION_UUID_LEN = 128
 TTS_CODECS = ("wav", "mp3", "pcm")
@@ -23,6 +23,7 @@ class TtsParams:
 
     codec: str
     sample_rate: int
+    speed: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def _tts(params: Mapping[str, Any]) -> TtsParams | None:
     rate = raw.get("SampleRate", 16000)
     if rate not in TTS_SAMPLE_RATES:
         raise _bad_value("TTS.SampleRate", "must be 16000 or 8000")
-    return TtsParams(codec=str(codec), sample_rate=int(rate))
+    return TtsParams(codec=str(codec), sample_rate=int(rate), speed=float(raw.get("Speed", 0)))
 
 
 def parse_upload(params: Mapping[str, Any]) -> Upload:
@@ -109,7 +110,7 @@ def parse_upload(params: Mapping[str, Any]) -> Upload:
         raise ApiFailure(
             codes.UNSUPPORTED_AUDIO_FORMAT, "Unsupported AudioFormat: only 1 (PCM) is supported."
         )
-    if translate_time not in (0, 1, 2):
+    if translate_time not in TRANSLATE_TIMES:
         raise ApiFailure(codes.UNSUPPORTED_TRANSLATE_TIME, "Unsupported TranslateTime: use 0, 1 or 2.")
     if is_end not in (0, 1):
         raise ApiFailure(codes.UNSUPPORTED_IS_END, "Unsupported IsEnd: use 0 or 1.")

@@ -65,8 +65,10 @@ def _texts(sentence: Sentence, text: str) -> tuple[str, str]:
 
 def build_cues(sentences: list[Sentence], text: str = "target") -> list[Cue]:
     """Subtitle cues for the sentences (see the module docstring for the rules)."""
+    # `sentences` come in timeline order with ties in order of first appearance; a stable sort keeps those
+    # ties (never ordered by SeId, which is opaque).
     chosen = [s for s in sentences if any(_texts(s, text))]
-    chosen.sort(key=lambda s: (s.start_ms, s.end_ms, s.key))
+    chosen.sort(key=lambda s: s.start_ms)
     cues: list[Cue] = []
     prev_end = 0
     for i, sentence in enumerate(chosen):
@@ -229,6 +231,7 @@ def to_json(journal: Journal) -> str:
         "sentences": [
             {
                 "key": s.key,
+                "se_id": s.se_id,
                 "start_ms": s.start_ms,
                 "end_ms": s.end_ms,
                 "start": timestamp(s.start_ms),

@@ -11,8 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-FORMAT_VERSION = 1
-"""The journal format this version writes and the newest it reads."""
+FORMAT_VERSION = 2
+"""The journal format this version writes and the newest it reads.
+
+Version 2: a sentence's `se_id` is a string (the service's opaque SeId) and it carries `raw_start`,
+`raw_end` and `unit_ms` (the service's StartTime/EndTime as sent, and the unit they were placed with).
+Version 1 wrote `se_id` as a number; readers turn it into its decimal text.
+"""
 
 HEADER_TYPE = "JournalHeader"
 CLOSED_TYPE = "JournalClosed"

@@ -180,10 +180,13 @@ def parse_journal(raw: bytes, path: Path) -> Journal:
 
 def _collect(journal: Journal) -> None:
     latest: dict[str, tuple[tuple[int, bool, int], Sentence]] = {}
+    first: dict[str, int] = {}
+    """Where each sentence first appears in the journal: ties on the timeline go to the earlier one."""
     for order, item in enumerate(journal.events):
         event = item.event
         if isinstance(event, SentenceRevised):
             s = event.sentence
+            first.setdefault(s.key, order)
             rank = (s.se_ver, s.final, order)
             known = latest.get(s.key)
             if known is None or rank > known[0]:
@@ -196,9 +199,7 @@ def _collect(journal: Journal) -> None:
             journal.errors.append(event)
         elif isinstance(event, SessionEnded):
             journal.ended = event
-    journal.sentences = sorted(
-        (s for _, s in latest.values()), key=lambda s: (s.start_ms, s.service_session, s.se_id, s.key)
-    )
+    journal.sentences = sorted((s for _, s in latest.values()), key=lambda s: (s.start_ms, first[s.key]))
 
 
 def _decode(line: bytes) -> dict[str, Any] | None:
@@ -217,7 +218,7 @@ def _time_of(record: dict[str, Any]) -> float | None:
 
 
 def _event_of(record: dict[str, Any]) -> Event | None:
-    data = {k: v for k, v in record.items() if k != "t"}
+    data = _upgraded({k: v for k, v in record.items() if k != "t"})
     cls = ev.EVENT_TYPES.get(str(data.get("type")))
     if cls is None or not _matches(data, cls, ignore={"type"}):
         return None
@@ -225,6 +226,16 @@ def _event_of(record: dict[str, Any]) -> Event | None:
         return event_from_json(data)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _upgraded(data: dict[str, Any]) -> dict[str, Any]:
+    """A record of an older format in today's form: format 1 wrote a sentence's SeId as a number."""
+    sentence = data.get("sentence")
+    if data.get("type") == "SentenceRevised" and isinstance(sentence, dict):
+        se_id = sentence.get("se_id")
+        if isinstance(se_id, int) and not isinstance(se_id, bool):
+            data["sentence"] = {**sentence, "se_id": str(se_id)}
+    return data
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}

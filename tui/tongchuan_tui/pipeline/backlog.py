@@ -7,6 +7,10 @@ and stops while paused (audio discarded then never enters the backlog).
 Live inputs cannot be slowed, so beyond `max_bytes` the OLDEST audio is dropped, in steps of at least
 `DROP_STEP_MS` so a steadily late stream makes one gap a second or so rather than one per input frame.
 Non-live inputs (file, stdin) wait for `has_space` instead and lose nothing.
+
+Audio already delivered is kept a while longer (`delivered`, up to `keep_bytes`): when a service session is
+abandoned, the next one is re-sent the audio from the start of the sentence that was being spoken
+(`rewind`), so the rollover does not cut it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from dataclasses import dataclass
 from tongchuan_tui.audio.format import BYTES_PER_MS
 
 DROP_STEP_MS = 500
+KEEP_DELIVERED_MS = 15_000
+"""Delivered audio kept for a rollover to re-send: a sentence longer than this is cut (and marked so)."""
 
 
 @dataclass
@@ -43,8 +49,18 @@ class _Segment:
 class Backlog:
     """A FIFO of timeline-tagged PCM with a bound (drop oldest when live, backpressure otherwise)."""
 
-    def __init__(self, max_bytes: int, *, live: bool, on_drop: Callable[[int, int], None]) -> None:
+    def __init__(
+        self,
+        max_bytes: int,
+        *,
+        live: bool,
+        on_drop: Callable[[int, int], None],
+        keep_bytes: int = KEEP_DELIVERED_MS * BYTES_PER_MS,
+    ) -> None:
         self.max_bytes = max_bytes
+        self.keep_bytes = keep_bytes
+        self._kept: deque[Piece] = deque()
+        self._kept_size = 0
         self.live = live
         self._on_drop = on_drop
         self._segments: deque[_Segment] = deque()
@@ -125,6 +141,40 @@ class Backlog:
                 self._segments.appendleft(_Segment(piece.start, bytearray(piece.data)))
             self._size += len(piece.data)
         self._update_space()
+
+    def delivered(self, pieces: list[Piece]) -> None:
+        """Audio taken was delivered: keep it (the newest `keep_bytes`) for a rollover to re-send."""
+        for piece in pieces:
+            if piece.data:
+                self._kept.append(piece)
+                self._kept_size += len(piece.data)
+        while self._kept and self._kept_size - len(self._kept[0].data) >= self.keep_bytes:
+            self._kept_size -= len(self._kept.popleft().data)
+
+    @property
+    def kept_from(self) -> int:
+        """The oldest timeline position a `rewind` can go back to (`head` when nothing is kept)."""
+        return self._kept[0].start if self._kept else self.head
+
+    def rewind(self, position: int) -> int:
+        """Put delivered audio from `position` on back in front of the queue, to send again; returns where
+        the queue now starts (no earlier than `kept_from`; nothing moves for a position not kept)."""
+        back: list[Piece] = []
+        while self._kept and self._kept[-1].end > position:
+            piece = self._kept.pop()
+            self._kept_size -= len(piece.data)
+            if piece.start < position:
+                cut = position - piece.start
+                cut -= cut % 2
+                keep, piece = Piece(piece.start, piece.data[:cut]), Piece(piece.start + cut, piece.data[cut:])
+                if keep.data:
+                    self._kept.append(keep)
+                    self._kept_size += len(keep.data)
+            back.insert(0, piece)
+        self.push_front(back)
+        self._kept.clear()
+        self._kept_size = 0
+        return self.head
 
     def _drop_front(self, size: int) -> None:
         for piece in self.take(size):

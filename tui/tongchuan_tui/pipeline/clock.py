@@ -108,7 +108,8 @@ class FakeClock:
         quiet = 0
         for _ in range(10_000):
             await asyncio.sleep(0)
-            # Idle when nothing else is ready to run (peeks at the loop's ready queue; else a fixed count).
+            # Idle when nothing else is ready to run (peeks at the loop's ready queue, a CPython detail that
+            # tests/unit/test_private_hooks.py watches; else a fixed count).
             ready = getattr(loop, "_ready", None)
             quiet = quiet + 1 if ready is None or len(ready) == 0 else 0
             if quiet >= (3 if ready is not None else 50):

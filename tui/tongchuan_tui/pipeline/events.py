@@ -20,13 +20,23 @@ class Sentence:
     key: str
     """Unique in the session: `{service_session_index}:{se_id}`."""
     service_session: int
-    se_id: int
+    se_id: str
+    """The service's SeId: opaque text, compared for equality only (never parsed, never ordered)."""
     se_ver: int
     source_text: str
     target_text: str
     start_ms: int
     end_ms: int
     final: bool
+    raw_start: int | None = None
+    """StartTime as the service sent it (its unit is undocumented); None in journals of format 1."""
+    raw_end: int | None = None
+    """EndTime as the service sent it."""
+    unit_ms: int | None = None
+    """How many ms one StartTime unit was taken to be when placing it (1, 10, 1000); 0: placed from when
+    the client saw it, because the service's times did not fit the audio sent."""
+    interrupted: bool = False
+    """A rollover cut it and the re-sent audio could not complete it: final, but its text may be partial."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +156,27 @@ class SentenceRevised:
 
 
 @dataclass(frozen=True, slots=True)
+class SentenceVoiced:
+    """A final sentence's synthesized speech arrived (taken once; its audio never reaches the journal)."""
+
+    key: str
+    """The sentence's `Sentence.key`."""
+    index: int
+    """The n-th voiced sentence of the session, from 0 (names its file when the voice is kept)."""
+    at_ms: int
+    """The timeline position when the audio arrived: it is not voiced before then."""
+    start_ms: int
+    end_ms: int
+    text: str
+    codec: str
+    """The codec asked for (wav, mp3, pcm); the audio itself may say otherwise."""
+    sample_rate: int
+    size_bytes: int
+    audio: bytes = field(default=b"", repr=False, compare=False)
+    """The audio as the service sent it (base64 decoded); dropped from JSON (`event_to_json`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AudioDropped:
     """Live audio was dropped because the backlog exceeded its bound."""
 
@@ -237,6 +268,7 @@ Event = (
     | RequestRetried
     | RequestFailed
     | SentenceRevised
+    | SentenceVoiced
     | AudioDropped
     | LevelMeasured
     | StatsUpdated
@@ -263,6 +295,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         RequestRetried,
         RequestFailed,
         SentenceRevised,
+        SentenceVoiced,
         AudioDropped,
         LevelMeasured,
         StatsUpdated,
@@ -280,6 +313,8 @@ EVENT_TYPES: dict[str, type[Any]] = {
 def event_to_json(event: Event) -> dict[str, Any]:
     """A JSON-ready dict of an event, tagged with its type name under `type`."""
     data = dataclasses.asdict(event)
+    if isinstance(event, SentenceVoiced):
+        del data["audio"]  # large, binary: kept beside the journal only when asked (--keep-voice)
     data["type"] = type(event).__name__
     return data
 

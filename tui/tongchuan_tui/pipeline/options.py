@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tongchuan_tui.api.models import TtsOptions
+
 
 @dataclass(frozen=True, slots=True)
 class SessionOptions:
@@ -24,6 +26,8 @@ class SessionOptions:
     emulated: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
     """For `SessionStarted` (no secrets)."""
+    tts: TtsOptions | None = None
+    """Synthesized speech of each translation, asked for on every upload (None: not asked)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("sync", "split"):

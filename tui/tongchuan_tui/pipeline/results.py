@@ -1,5 +1,10 @@
 """Collects sentences by polling TongChuanDisplay: the open service session in split mode, and every
-closed service session until its sentences are final or its time to answer (`end_timeout_s`) is up."""
+closed service session until its sentences are final or its time to answer (`end_timeout_s`) is up.
+
+In sync mode the open service session is polled too while the uploads' answers carry no sentence for
+`SYNC_QUIET_MS` of audio: what Sync's `List` holds is undocumented, and it may stay empty (or null) even
+while the service recognizes speech.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +23,16 @@ from tongchuan_tui.pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
+SYNC_QUIET_MS = 3000
+"""Audio delivered without a sentence in Sync's answers after which Display is asked as well."""
+
 
 @dataclass
 class _Closing:
     uuid: str
     deadline: float
+    polled: bool
+    """Whether Display has been asked since it closed (needed when no sentence is known to be open)."""
 
 
 class ResultCollector:
@@ -55,8 +65,12 @@ class ResultCollector:
 
     def track_closed(self, uuid: str, index: int, timeout_s: float, *, collect: bool) -> None:
         """A service session sent IsEnd (`collect`: its last results are still to come) or was abandoned."""
-        if collect and self._transcript.open_sentences(index):
-            self._closing[index] = _Closing(uuid, self._clock.monotonic() + timeout_s)
+        known_open = bool(self._transcript.open_sentences(index))
+        # When the uploads' answers carried no sentence lately (Sync's List may stay empty; Recognize's always
+        # is), sentences may exist that only Display can tell about: ask it at least once.
+        unheard = self._transcript.quiet_ms(index) > 0
+        if collect and (known_open or unheard):
+            self._closing[index] = _Closing(uuid, self._clock.monotonic() + timeout_s, polled=known_open)
         else:
             self._finalize(index)
         self._changed.set()
@@ -83,10 +97,12 @@ class ResultCollector:
         while True:
             now = self._clock.monotonic()
             for index, closing in list(self._closing.items()):
-                if not self._transcript.open_sentences(index) or now >= closing.deadline:
+                if (closing.polled and not self._transcript.open_sentences(index)) or now >= closing.deadline:
                     self._finalize(index)
             targets = [(c.uuid, i) for i, c in self._closing.items()]
-            if self._poll_current and self.current is not None:
+            if self.current is not None and (
+                self._poll_current or self._transcript.quiet_ms(self.current[1]) >= SYNC_QUIET_MS
+            ):
                 targets.insert(0, self.current)
             for uuid, index in targets:
                 await self._poll(uuid, index)
@@ -121,10 +137,12 @@ class ResultCollector:
         finally:
             self.in_flight -= 1
         self._failures = 0
-        for sentence in self._transcript.apply(index, result.sentences):
+        for sentence in self._transcript.apply(index, result.sentences, polled=True):
             self._emit(SentenceRevised(sentence))
-        if index in self._closing and not self._transcript.open_sentences(index):
-            self._finalize(index)
+        if index in self._closing:
+            self._closing[index].polled = True
+            if not self._transcript.open_sentences(index):
+                self._finalize(index)
 
     def _finalize(self, index: int) -> None:
         self._closing.pop(index, None)

@@ -1,17 +1,25 @@
 """The packet scheduler: backlog → paced packets → the service, one request at a time per service session.
 
 Rules it keeps (each tested on a fake clock in tests/unit/test_scheduler.py):
-- 1:1 pacing: within a service session, the audio sent (padding included) never exceeds the time elapsed
-  since the session opened; a packet covering [a, b) of its audio goes out no earlier than `opened_at + b`.
-- Packets are `chunk_ms` long; when answers were slow and audio queued (the budget is 100 ms or more
-  beyond a chunk), the next packet takes what the pacing budget allows, up to 500 ms, to catch up.
+- 1:1 pacing, anchored to what the service accepted (pacing.py): within a service session a packet covering
+  [a, b) of its audio goes out no earlier than `origin + b`, where the origin is when the session opened
+  until Seq 0 is accepted, then that packet's send time less its length, so however refusals fall the audio
+  accepted is never more than one packet ahead of the service's clock.
+- Packets are `chunk_ms` long (longer, up to 500 ms, while the account's budget is shared by more streams
+  than fit at chunk_ms: ratelimit.py plans every stream's length so all stay under the limit); when answers
+  were slow and audio queued (the budget is 100 ms or more beyond a chunk), the next packet takes what the
+  pacing budget allows, up to 500 ms, to catch up. A rate refusal backs off every stream of the budget.
   Never under 200 ms but for a padded last packet (IsEnd).
 - Retryable failures retry the same Seq with the same data (backoff 0.25, 0.5, 1, 2, 2… s) while the gap
   since the last delivered packet stays under `GAP_GIVE_UP_S`; past that the service session is abandoned
-  and a new one ("rollover") carries on from the first undelivered audio, Seq 0, pacing restarted.
+  and a new one ("rollover") carries on, Seq 0, pacing restarted, re-sent the audio from the start of the
+  sentence being spoken (stitch.py: its results replace the cut sentence; one still incomplete is marked
+  interrupted, never a clean final).
+- A retry refused as a duplicate (`InvalidParameter.DuplicatedSessionIdAndSeq`: the first attempt arrived,
+  its answer was lost) counts as delivered; so does an idempotent answer to it.
 - FailedOperation (the engine failed the SessionUuid, e.g. after the process was suspended past the gap
   rule) rolls over at once. Other final failures (auth, parameters) end the session with
-  SERVICE_REJECTED and the API's code and message; failures across
+  the exit code of the error's kind (`exitcodes.for_error`) and the API's code and message; failures across
   `MAX_FAILED_ROLLOVERS` rollovers or `UNREACHABLE_AFTER_S` without a delivered packet, SERVICE_UNREACHABLE.
 - No audio for `IDLE_CLOSE_S` (stalled stdin, a URL reconnecting): the service session is closed with an
   IsEnd packet (reason "idle") before the service's 6 s gap rule trips; a new one opens ("reopen") when
@@ -28,17 +36,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.api.errors import ApiError, NetworkError, TsiError
-from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, ApiResult, UploadRequest
+from tongchuan_tui.api.errors import TsiError
+from tongchuan_tui.api.models import ACTION_RECOGNIZE, ACTION_SYNC, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS, MAX_PACKET_MS, MIN_PACKET_MS
 from tongchuan_tui.pipeline.backlog import Backlog, Piece
-from tongchuan_tui.pipeline.clock import Clock, call_with_deadline, wait_until
+from tongchuan_tui.pipeline.clock import Clock, wait_until
+from tongchuan_tui.pipeline.delivery import Abandoned, Delivery, Rejected
 from tongchuan_tui.pipeline.events import (
     ChunkSent,
     Event,
     RequestFailed,
-    RequestRetried,
     SentenceRevised,
     ServiceSessionClosed,
     ServiceSessionOpened,
@@ -47,24 +55,18 @@ from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.pacing import ServiceSession
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
+from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
 
 MIN_BYTES = MIN_PACKET_MS * BYTES_PER_MS
 MAX_BYTES = MAX_PACKET_MS * BYTES_PER_MS
-GAP_GIVE_UP_S = 5.0
-"""No attempt starts later than this after the last delivered packet (the service's limit is 6 s)."""
-ATTEMPT_DEADLINE_S = 5.5
-"""An attempt still unanswered this long after the last delivered packet is given up (as a network error)."""
 IDLE_CLOSE_S = 4.0
 COALESCE_AFTER_BYTES = 100 * BYTES_PER_MS
 """Packets grow beyond chunk_ms only once the pacing budget is this far ahead of the audio sent."""
-BACKOFF_S = (0.25, 0.5, 1.0, 2.0)
 MAX_FAILED_ROLLOVERS = 3
 """Failures persisting across this many rollovers (without one packet delivered) end the session."""
 UNREACHABLE_AFTER_S = 30.0
 """…or failures persisting this long."""
-SESSION_FAILED_CODE = "FailedOperation"
-"""The engine failed the SessionUuid itself: roll over to a new one rather than retry or give up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +82,6 @@ class _Ended(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.message)
         self.outcome = outcome
-
-
-class _Abandoned(Exception):
-    def __init__(self, error: TsiError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class Scheduler:
@@ -104,7 +100,9 @@ class Scheduler:
         emit: Callable[[Event], None],
         on_packet: Callable[[list[Piece], bytes], None],
         started_at: float,
+        stitcher: Stitcher | None = None,
     ) -> None:
+        self._stitcher = stitcher or Stitcher(emit)
         self._options = options
         self._service = service
         self.backlog = backlog
@@ -115,8 +113,11 @@ class Scheduler:
         self._emit = emit
         self._on_packet = on_packet
         self._started_at = started_at
-        self._chunk_bytes = options.chunk_ms * BYTES_PER_MS
         self._action = ACTION_SYNC if options.mode == "sync" else ACTION_RECOGNIZE
+        self._stream = limits.stream(self._action, options.chunk_ms)
+        self._delivery = Delivery(
+            service=service, clock=clock, limits=limits, stream=self._stream, action=self._action, emit=emit
+        )
         self.wake = asyncio.Event()
         self.current: ServiceSession | None = None
         self.stop_reason: str | None = None
@@ -127,10 +128,18 @@ class Scheduler:
         self._next_reason = "start"
         self._index = 0
         self._failed_rollovers = 0
-        self._failing_since: float | None = None
-        self.in_flight = 0
         self.sent_end = 0
         """The timeline position just after the newest audio handed to the service."""
+
+    @property
+    def in_flight(self) -> int:
+        """Uploads awaiting an answer (0 or 1)."""
+        return self._delivery.in_flight
+
+    @property
+    def _chunk_bytes(self) -> int:
+        """The packet length now: the configured one, or longer while the account's budget is shared."""
+        return self._stream.chunk_ms * BYTES_PER_MS
 
     # ----- commands (called from the session, on the loop's thread) -----
 
@@ -195,6 +204,8 @@ class Scheduler:
                     await self._session_step(self.current)
         except _Ended as ended:
             return ended.outcome
+        finally:
+            await self._stream.close()
 
     async def _idle_step(self) -> Outcome | None:
         """No service session open: finish a drain, end, wait, or open one when there is audio to send."""
@@ -315,13 +326,21 @@ class Scheduler:
             is_end=is_end,
             data=data,
             translate_time=self._options.translate_time,
+            tts=self._options.tts,
         )
         try:
-            result, started, retries = await self._deliver(session, request)
-        except _Abandoned as abandoned:
+            result, started, retries = await self._delivery.deliver(session, request)
+        except Abandoned as abandoned:
             self.backlog.push_front(pieces)
             self._rollover(session, abandoned.error)
             return
+        except Rejected as rejected:
+            error = rejected.error
+            self._close(session, "failed", collect=False)
+            raise _Ended(
+                Outcome("failed", exitcodes.for_error(error), f"{error.code}: {error.message}")
+            ) from None
+        self.backlog.delivered(pieces)
         round_trip_ms = (self._clock.monotonic() - started) * 1000
         service_ms = session.sent_bytes // BYTES_PER_MS
         for piece in pieces:
@@ -330,10 +349,8 @@ class Scheduler:
         if session.seq == 0:
             # Only now does the service know this SessionUuid: Display polls for it from here on.
             self._collector.current = (session.uuid, session.index)
-        session.seq += 1
-        session.sent_bytes += len(data)
-        session.last_ok = started
-        self._failing_since = None
+        session.accepted(started, len(data))
+        self._delivery.failing_since = None
         self._failed_rollovers = 0
         audio_start = pieces[0].start if pieces else self.backlog.head
         self._emit(
@@ -359,57 +376,22 @@ class Scheduler:
             self._next_reason = "resume" if reason == "paused" else "reopen"
             self._close(session, reason, collect=True)
 
-    async def _deliver(self, session: ServiceSession, request: UploadRequest) -> tuple[ApiResult, float, int]:
-        """One packet, retried while the gap rule allows; returns (result, good attempt's start, retries)."""
-        attempt = 0
-        while True:
-            await self._limits.acquire(self._action)
-            started = self._clock.monotonic()
-            if started - session.last_ok > GAP_GIVE_UP_S:
-                raise _Abandoned(NetworkError("no answer within the service's 6-second gap"))
-            call = (
-                self._service.sync(request)
-                if self._action == ACTION_SYNC
-                else self._service.recognize(request)
-            )
-            self.in_flight += 1
-            try:
-                result = await call_with_deadline(self._clock, call, session.last_ok + ATTEMPT_DEADLINE_S)
-                return result, started, attempt
-            except TimeoutError:
-                error: TsiError = NetworkError("no answer within the service's 6-second gap")
-            except TsiError as failure:
-                error = failure
-            finally:
-                self.in_flight -= 1
-            if self._failing_since is None:
-                self._failing_since = self._clock.monotonic()
-            if isinstance(error, ApiError) and error.code.startswith(SESSION_FAILED_CODE):
-                # The engine gave up on this SessionUuid (e.g. the process was suspended past the gap rule):
-                # a new one can go on where it stopped.
-                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=False))
-                raise _Abandoned(error)
-            if not error.retryable:
-                self._emit(RequestFailed(self._action, request.seq, error.code, error.message, final=True))
-                self._close(session, "failed", collect=False)
-                raise _Ended(Outcome("failed", exitcodes.SERVICE_REJECTED, f"{error.code}: {error.message}"))
-            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-            if self._clock.monotonic() + delay - session.last_ok > GAP_GIVE_UP_S:
-                raise _Abandoned(error)
-            attempt += 1
-            self._emit(
-                RequestRetried(
-                    self._action, request.seq, attempt, error.code, error.message, round(delay * 1000)
-                )
-            )
-            await self._clock.sleep(delay)
-
     def _rollover(self, session: ServiceSession, error: TsiError) -> None:
         """Abandon a service session that could not recover in time; the next one resends its audio."""
         self._failed_rollovers += 1
-        self._close(session, "abandoned", collect=False)
-        failing_for = self._clock.monotonic() - (self._failing_since or self._clock.monotonic())
+        failing_for = self._clock.monotonic() - (self._delivery.failing_since or self._clock.monotonic())
         give_up = self._failed_rollovers > MAX_FAILED_ROLLOVERS or failing_for > UNREACHABLE_AFTER_S
+        # Its unfinished sentences are held (never finalised with partial text) and the next session is
+        # re-sent the audio from the start of the earliest of them, so it can say them whole.
+        resend_from = self._stitcher.abandon(
+            session.index,
+            self._transcript.open_sentences(session.index),
+            kept_from_ms=self.backlog.kept_from // BYTES_PER_MS,
+            sent_ms=self.backlog.head // BYTES_PER_MS,
+        )
+        if not give_up:
+            self.backlog.rewind(resend_from * BYTES_PER_MS)
+        self._close(session, "abandoned", collect=False)
         if give_up:
             self._emit(RequestFailed(self._action, None, error.code, error.message, final=True))
             raise _Ended(

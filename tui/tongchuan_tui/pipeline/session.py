@@ -28,7 +28,9 @@ from tongchuan_tui.pipeline.events import (
     MarkAdded,
     Paused,
     Resumed,
+    Sentence,
     SentenceRevised,
+    SentenceVoiced,
     SessionEnded,
     SessionStarted,
     Sink,
@@ -39,11 +41,13 @@ from tongchuan_tui.pipeline.events import (
 from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
-from tongchuan_tui.pipeline.ratelimit import RateLimits, shared_rate_limits
+from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.results import ResultCollector
 from tongchuan_tui.pipeline.scheduler import Outcome, Scheduler
 from tongchuan_tui.pipeline.stats import StatsCollector
+from tongchuan_tui.pipeline.stitch import Stitcher
 from tongchuan_tui.pipeline.transcript import Transcript
+from tongchuan_tui.pipeline.voicing import VoicedTranscript
 
 __all__ = ["InterpreterSession", "SessionOptions"]
 
@@ -58,8 +62,8 @@ small enough that the backlog shown is real lag rather than a full buffer of rea
 class InterpreterSession:
     """One live interpretation, from an audio source to sinks; implements `services.SessionLike`.
 
-    `rate_limits` defaults to the process-wide shared limits when running on the system clock, and to
-    private limits on the given clock otherwise (tests).
+    `rate_limits` is the account's budget, shared with whatever else uses it (runtime.py passes the one
+    shared by this user's processes); without one, the session has a private budget on its clock.
     """
 
     def __init__(
@@ -75,14 +79,17 @@ class InterpreterSession:
     ) -> None:
         self.options = options
         self._clock: Clock = clock or SystemClock()
-        self._limits = rate_limits or (shared_rate_limits() if clock is None else RateLimits(self._clock))
+        self._limits = rate_limits or RateLimits(self._clock)
         self._source = source
         self._sinks: list[Sink] = list(sinks)
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
         self._health = HealthTracker(self._clock)
-        self.transcript = Transcript()
+        self._stitcher = Stitcher(self._dispatch)
+        self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
+        self._voiced_count = 0
+        self.transcript: Transcript = self._voicing if self._voicing is not None else Transcript()
         self._meter = LevelMeter()
         self._started_at = self._clock.monotonic()
         self._backlog = Backlog(self._backlog_bound(source), live=source.live, on_drop=self._on_drop)
@@ -106,6 +113,7 @@ class InterpreterSession:
             emit=self._emit,
             on_packet=self._on_packet,
             started_at=self._started_at,
+            stitcher=self._stitcher,
         )
         self._tapped = 0
         self._reading = asyncio.Event()
@@ -251,6 +259,7 @@ class InterpreterSession:
         self._finished = True
         for sentence in self.transcript.close_all():
             self._emit(SentenceRevised(sentence))
+        self._stitcher.finish()
         self._emit(StatsUpdated(self._snapshot()))
         self._emit(
             SessionEnded(
@@ -339,6 +348,13 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
+        """Every event goes through the rollover stitcher first (it may rewrite, hold or drop sentences)."""
+        self._stitcher.feed(event)
+        if self._voicing is not None and isinstance(event, SentenceRevised):
+            # After the final revision went out (stitched or not): its speech, if it was waiting for it.
+            self._voicing.revised(event.sentence)
+
+    def _dispatch(self, event: Event) -> None:
         """Hand an event to the stats, the health tracker and every sink, in order.
 
         A change of health follows the event that caused it, but for the end: `SessionEnded` stays last.
@@ -370,3 +386,23 @@ class InterpreterSession:
                     failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
         for message in failed:
             self._emit(WarningRaised(message=message, code="sink-failed"))
+
+    def _voiced(self, sentence: Sentence, audio: bytes) -> None:
+        """A final sentence's speech arrived (once per sentence): placed at the current position."""
+        tts = self.options.tts
+        assert tts is not None
+        index, self._voiced_count = self._voiced_count, self._voiced_count + 1
+        self._emit(
+            SentenceVoiced(
+                key=sentence.key,
+                index=index,
+                at_ms=self.position_ms(),
+                start_ms=sentence.start_ms,
+                end_ms=sentence.end_ms,
+                text=sentence.target_text,
+                codec=tts.codec,
+                sample_rate=tts.sample_rate,
+                size_bytes=len(audio),
+                audio=audio,
+            )
+        )

@@ -33,7 +33,9 @@ class PlainSink:
         self._printed.add(sentence.key)
         if not sentence.source_text and not sentence.target_text:
             return
-        self._stream.write(f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}\n")
+        # A sentence a rollover cut says so: its text may stop short.
+        cut = " [interrupted]" if sentence.interrupted else ""
+        self._stream.write(f"[{format_timestamp(sentence.start_ms)}] {sentence.source_text}{cut}\n")
         if sentence.target_text:
             self._stream.write(f"           {sentence.target_text}\n")
         self._stream.flush()

@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tongchuan_tui import exitcodes
-from tongchuan_tui.api.models import LANGUAGE_PAIRS
+from tongchuan_tui.config import log_file
 from tongchuan_tui.pipeline.events import RequestFailed, SessionEnded
 
-CREDENTIALS_HINT = (
-    "Check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or the [default] profile in "
-    "~/.tencentcloud/credentials): the key may be wrong, disabled or deleted."
-)
+# What to do about a service error code is shared with `doctor`, which is no UI: it lives in remedies.
+from tongchuan_tui.remedies import CREDENTIALS_HINT, advice_for_code, allowed_pairs
 
-
-def allowed_pairs() -> str:
-    """The language pairs the service interprets, e.g. `zh → en/ja/ko/yue; en → zh; …`."""
-    return "; ".join(f"{source} → {'/'.join(targets)}" for source, targets in LANGUAGE_PAIRS.items())
+__all__ = [
+    "CREDENTIALS_HINT",
+    "Advice",
+    "advice_for_code",
+    "advice_for_end",
+    "advice_for_exit",
+    "advice_for_failure",
+    "allowed_pairs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,29 +29,6 @@ class Advice:
     title: str
     message: str
     action: str
-
-
-def advice_for_code(code: str) -> str:
-    """What to do about a service error code that ended the session."""
-    if code == "AuthFailure.SignatureExpire":
-        return "The computer's clock is more than 5 minutes off: correct it (e.g. enable NTP) and retry."
-    if code == "AuthFailure.UnauthorizedOperation":
-        return (
-            "This key's account may not use tsi: grant it the QcloudTSIFullAccess policy in the CAM console."
-        )
-    if code == "AuthFailure.TokenFailure":
-        return (
-            "The temporary key's session token is wrong or expired: set a fresh TENCENTCLOUD_SESSION_TOKEN."
-        )
-    if code.startswith("AuthFailure"):
-        return CREDENTIALS_HINT
-    if code.startswith(("InvalidParameter", "UnsupportedOperation", "MissingParameter")):
-        return f"Check --source/--target: allowed pairs are {allowed_pairs()}."
-    if code.startswith(("ResourceUnavailable", "FailedOperation", "ResourceInsufficient")):
-        return "Check that simultaneous interpretation (tsi) is enabled in the Tencent Cloud console."
-    if code.startswith("RequestLimitExceeded"):
-        return "The rate limit was exceeded for too long: stop other sessions or ask for a higher limit."
-    return "See the log file for details, then retry."
 
 
 def advice_for_exit(code: int) -> str:
@@ -61,11 +41,16 @@ def advice_for_exit(code: int) -> str:
         return CREDENTIALS_HINT + f" Allowed language pairs: {allowed_pairs()}."
     if code == exitcodes.SERVICE_UNREACHABLE:
         return "Check the network and --endpoint; the service did not answer within the retry budget."
+    if code == exitcodes.SERVICE_MALFORMED:
+        return (
+            "Check --endpoint (is it the tsi API?); the log file has the answer that could not be read: "
+            f"{log_file()}"
+        )
     if code == exitcodes.NO_CREDENTIALS:
         return CREDENTIALS_HINT
     if code == exitcodes.JOURNAL_ERROR:
         return "The journal could not be read or written: check the sessions directory and its free space."
-    return "See the log file for details."
+    return f"See the log file for details: {log_file()}"
 
 
 def failure_title(code: str) -> str:
@@ -74,7 +59,7 @@ def failure_title(code: str) -> str:
     if code in ("NetworkError", "ConnectionError"):
         return "The service could not be reached"
     if code == "TLSError":
-        return "The secure connection to the service failed"
+        return "The connection to the service is not trusted"
     if code in ("ProtocolError", "MalformedAnswer") or code.startswith("HTTP"):
         return "The service's answer could not be understood"
     return "The service rejected the session"

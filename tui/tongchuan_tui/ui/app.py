@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from tongchuan_tui import exitcodes
+from tongchuan_tui.config import log_file
 from tongchuan_tui.services import Services
 from tongchuan_tui.ui.find_actions import FindActions
 from tongchuan_tui.ui.finder import Finder
@@ -80,6 +81,7 @@ class InterpreterApp(FindActions, SessionControl):
         Binding("escape", "close_search", "Close search", show=False),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
+        Binding("v", "toggle_voice", "Voice", show=False),
         Binding("end", "live", "End: live", priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit_gracefully", "Quit"),
@@ -211,7 +213,7 @@ class InterpreterApp(FindActions, SessionControl):
             model.generation != self._drawn_generation or clipping != self._drawn_clipping
         ):
             if self._wide():
-                self.query_one(StatsPane).show(model)
+                self.query_one(StatsPane).show(model, voice=self._voice_line())
             else:
                 self.query_one("#stats-summary", Static).update(summary_text(model))
             self._drawn_generation = model.generation
@@ -356,6 +358,17 @@ class InterpreterApp(FindActions, SessionControl):
         self.stats_visible = not self.stats_visible
         self._apply_size()
 
+    def _voice_line(self) -> str:
+        return self.services.voice_status() if self.services.voice_status is not None else ""
+
+    def action_toggle_voice(self) -> None:
+        """Mute or unmute the voice on its output device."""
+        if self.services.toggle_voice is None:
+            self.notify("No voice device: start with --voice-device to hear the translation.")
+            return
+        self.notify("Voice muted." if self.services.toggle_voice() else "Voice on.")
+        self._drawn_generation = -1  # the stats show the voice's state: redraw them next frame
+
     def action_live(self) -> None:
         """Back to the live tail."""
         self.panes.go_live()
@@ -390,14 +403,18 @@ class InterpreterApp(FindActions, SessionControl):
                 yield command
 
     def _handle_exception(self, error: Exception) -> None:
-        # Textual would print a full traceback on exit; log it instead and leave one line on stderr.
+        # Textual's only hook for an error a handler did not catch (the session's errors come through the
+        # public worker events instead). It is private: pyproject.toml bounds Textual, and
+        # tests/ui/test_ui_private_api.py fails if the hook changes. Textual's default prints a traceback
+        # with locals, which may hold secrets; log it instead and leave one line on stderr.
         # (Under a test pilot keep Textual's behaviour so the test sees the exception.)
         log.error("unexpected error in the UI", exc_info=error)
         if self.is_headless:
             super()._handle_exception(error)
             return
-        self._return_code = exitcodes.UNEXPECTED
-        self.panic(f"tongchuan-tui: unexpected error in the UI ({type(error).__name__}); see the log file")
+        where = f"see the log file {log_file()}"
+        line = f"tongchuan-tui: unexpected error in the UI ({type(error).__name__}); {where}"
+        self.exit(return_code=exitcodes.UNEXPECTED, message=line)
 
 
 def make_app(

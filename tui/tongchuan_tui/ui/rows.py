@@ -61,7 +61,9 @@ class Damage:
 
 
 def revision_tag(sentence: Sentence) -> str:
-    """`vN` while a sentence may still change, empty once final."""
+    """`vN` while a sentence may still change, empty once final, `cut` if a rollover left it incomplete."""
+    if sentence.interrupted:
+        return "cut"
     return "" if sentence.final else f"v{sentence.se_ver}"
 
 

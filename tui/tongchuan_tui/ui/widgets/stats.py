@@ -120,8 +120,8 @@ def stats_text(model: UiModel) -> Text:
     return text
 
 
-def audio_text(model: UiModel) -> Text:
-    """The pane's text below the sparkline: audio accounting, sessions, headroom, last error."""
+def audio_text(model: UiModel, voice: str = "") -> Text:
+    """The pane's text below the sparkline: audio accounting, sessions, headroom, voice, last error."""
     stats = model.stats
     text = Text()
     text.append("Audio\n", style="bold")
@@ -142,6 +142,9 @@ def audio_text(model: UiModel) -> Text:
             name = SHORT_ACTIONS.get(action, action)
             text.append(f" {name} {fraction * 100:.0f}%", style="yellow" if fraction < 0.2 else "")
         text.append("\n")
+    if voice:
+        text.append("Voice\n", style="bold")
+        text.append(f" {voice.removeprefix('voice ')}\n")
     text.append("Last error\n", style="bold")
     if stats.last_error_code:
         text.append(f" {stats.last_error_code}", style="red")
@@ -194,8 +197,8 @@ class StatsPane(VerticalScroll):
         yield Sparkline([], id="rtt-sparkline")
         yield Static(id="stats-audio")
 
-    def show(self, model: UiModel) -> None:
-        """Redraw from the model."""
+    def show(self, model: UiModel, *, voice: str = "") -> None:
+        """Redraw from the model (`voice`: the voice's line, if there is a voice output)."""
         level = model.level
         self.query_one(LevelMeter).set_level(
             None if level is None else level.dbfs, None if level is None else level.peak_dbfs
@@ -205,4 +208,4 @@ class StatsPane(VerticalScroll):
         if rtt != self._rtt:
             self._rtt = rtt
             self.query_one(Sparkline).data = rtt
-        _update_text(self.query_one("#stats-audio", Static), audio_text(model), self._shown)
+        _update_text(self.query_one("#stats-audio", Static), audio_text(model, voice), self._shown)
