@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.functional.audio_helpers import tone_wav
+from tests.functional.emulator_helpers import client_credentials
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.api.client import TsiClient
@@ -29,7 +30,7 @@ async def health_under(faults: FaultConfig, tmp_path: Path, seconds: float = 4.0
     events: list[Event] = []
     async with (
         running_emulator(cues=CUES, faults=faults) as emulator,
-        TsiClient(emulator.credentials(), endpoint=emulator.url) as client,
+        TsiClient(client_credentials(emulator), endpoint=emulator.url) as client,
     ):
         source = FileSource(audio)
         options = SessionOptions(source="zh", target="en", endpoint_host=emulator.host, emulated=True)
