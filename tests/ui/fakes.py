@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tongchuan_tui.pipeline.events import (
     Event,
+    HealthChanged,
     LevelMeasured,
     MarkAdded,
     Paused,
@@ -242,7 +243,11 @@ def demo_script() -> list[Event]:
                 service_sessions=1,
                 rollovers=0,
                 rate_headroom={"TongChuanSync": 0.8},
+                rtt_now_ms=121.0,
+                lag_first_ms=1400,
+                lag_final_ms=2600,
             )
         )
     )
+    events.append(HealthChanged("live", "", "", 1_764_000_000.0))
     return events

@@ -64,7 +64,7 @@ async def test_pause_and_resume_against_the_emulator(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: any(s.final for s in app.model.transcript.sentences()), 10)
             assert "Sentence one." in [s.target_text for s in app.model.transcript.sentences()]
             await pilot.press("space")
-            await wait_until(pilot, lambda: "● paused" in header())
+            await wait_until(pilot, lambda: "‖ paused" in header())
             # The pause ended the service session with IsEnd.
             await wait_until(pilot, lambda: emulator.state.sessions[0].ended, 10)
             assert len(emulator.state.sessions) == 1

@@ -11,7 +11,14 @@ from tests.ui.fakes import DEVICES, FrozenClock, Recorder, ScriptedSession, demo
 from tests.ui.ui_helpers import build_app, pane_lines, wait_until
 from tongchuan_tui import exitcodes
 from tongchuan_tui.audio.source import AudioInputError
-from tongchuan_tui.pipeline.events import Event, LevelMeasured, RequestFailed, RequestRetried, SessionEnded
+from tongchuan_tui.pipeline.events import (
+    ChunkSent,
+    Event,
+    LevelMeasured,
+    RequestFailed,
+    RequestRetried,
+    SessionEnded,
+)
 from tongchuan_tui.ui.app import InterpreterApp
 from tongchuan_tui.ui.screens.error import ErrorDialog
 from tongchuan_tui.ui.screens.help import HelpScreen
@@ -59,7 +66,10 @@ async def test_shows_source_and_translation_side_by_side_aligned() -> None:
         # Row N starts on the same line in both panes, whichever text wraps to more lines.
         for row, top in zip(app.rows.rows, app.rows.tops, strict=True):
             assert source[top].startswith(format_timestamp(row.sentence.start_ms) + " ")
-            assert [line.strip() for line in target[top : top + len(row.target)]] == list(row.target)
+            shown = [line.strip() for line in target[top : top + len(row.target)]]
+            # A translation not yet final is marked in its gutter (not by colour alone).
+            marked = [f"›{row.target[0]}", *row.target[1:]] if not row.sentence.final else list(row.target)
+            assert shown == marked
             assert [line[6:] for line in source[top : top + len(row.source)]] == list(row.source)
         assert any(len(row.target) > 1 for row in app.rows.rows), "the test needs a wrapped translation"
         # The sentence still being revised shows its revision.
@@ -85,7 +95,7 @@ async def test_space_pauses_and_resumes(monkeypatch: pytest.MonkeyPatch) -> None
         await wait_until(pilot, lambda: "live" in header(app))
         await pilot.press("space")
         assert session.calls == [("pause", "")]
-        await wait_until(pilot, lambda: "● paused" in header(app))
+        await wait_until(pilot, lambda: "‖ paused" in header(app))
         await pilot.press("space")
         assert session.calls == [("pause", ""), ("resume", "")]
         await wait_until(pilot, lambda: "● live" in header(app))
@@ -202,10 +212,10 @@ async def test_p_holds_translations_until_final() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.rows.total_lines == 2)
         await pilot.pause()
-        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "Below"]
+        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "›Below"]
         await pilot.press("p")
         await pilot.pause()
-        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "…"]
+        assert [line.strip() for line in pane_lines(app.target_pane)[:2]] == ["Hello", "›…"]
         assert "final translations only" in status(app)
         session.emit(sentence(1, "下面我们", "Below we", final=True, ver=5))
         await wait_until(pilot, lambda: pane_lines(app.target_pane)[1].strip() == "Below we")
@@ -301,7 +311,7 @@ async def test_input_end_keeps_the_transcript_until_q() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.rows.total_lines > 0)
         session.finish("input-ended")
-        await wait_until(pilot, lambda: "● ended" in header(app))
+        await wait_until(pilot, lambda: "■ ended" in header(app))
         assert app.is_running
         assert "大家好" in "\n".join(pane_lines(app.source_pane))
         await pilot.press("space")  # nothing to pause any more
@@ -329,7 +339,7 @@ async def test_final_failure_shows_what_to_do_and_keeps_the_transcript() -> None
         assert "AuthFailure.SecretIdNotFound" in dialog.advice.message
         assert "TENCENTCLOUD_SECRET_ID" in dialog.advice.action
         session.finish("failed", exit_code=exitcodes.SERVICE_REJECTED)
-        await wait_until(pilot, lambda: "● ended" in header(app))
+        await wait_until(pilot, lambda: "✖ failed" in header(app))
         assert len(app.screen_stack) == 2  # one dialog, not one per event
         await pilot.press("enter")
         assert not isinstance(app.screen, ErrorDialog)
@@ -376,7 +386,9 @@ async def test_a_crashing_session_shows_one_line_not_a_traceback(caplog: pytest.
     assert any(record.exc_info for record in caplog.records if "session failed" in record.getMessage())
 
 
-async def test_retries_are_notified_at_a_limited_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_run_of_retries_is_one_toast_and_one_status_line_cleared_on_recovery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     session = ScriptedSession([started()])
     clock = FrozenClock()
     app = build_app(session, clock=clock)
@@ -387,17 +399,13 @@ async def test_retries_are_notified_at_a_limited_rate(monkeypatch: pytest.Monkey
             session.emit(
                 RequestRetried("TongChuanSync", attempt, 1, "RequestLimitExceeded", "too fast", 1000)
             )
-        await wait_until(pilot, lambda: len(notes.items) == 1)
-        for attempt in range(5):
-            session.emit(
-                RequestRetried("TongChuanSync", attempt, 2, "RequestLimitExceeded", "too fast", 1000)
-            )
-        await pilot.pause(0.2)
-        assert len(notes.items) == 1
-        clock.advance(6)
+        clock.advance(12)
+        await wait_until(pilot, lambda: "RequestLimitExceeded ×50 for 12 s" in status(app))
+        assert notes.items == [("RequestLimitExceeded: retrying — too fast", "warning")]
+        session.emit(ChunkSent(3, "u", 600, 200, 6400, 600, 90.0, "r", 1, False))
+        await wait_until(pilot, lambda: "RequestLimitExceeded" not in status(app))
         await wait_until(pilot, lambda: len(notes.items) == 2)
-    assert notes.items[0] == ("TongChuanSync: RequestLimitExceeded — retrying (too fast) (×50)", "warning")
-    assert notes.items[1][0].endswith("(×5)")
+    assert notes.items[1][0] == "Recovered after 50 failed attempts (RequestLimitExceeded)."
 
 
 async def test_replay_badge() -> None:

@@ -181,6 +181,8 @@ def test_the_scrollbar_is_repainted_whenever_textual_would_draw_it_differently()
                 bar = ScrollBarRender.render_bar(
                     size=size, virtual_size=virtual, window_size=size, position=position
                 )
-                segments = [(segment.text, segment.style) for segment in bar.segments]
+                segments: list[tuple[str, object]] = [
+                    (segment.text, segment.style) for segment in bar.segments
+                ]
                 assert drawn.setdefault(thumb, segments) == segments
     assert len(drawn) > 300

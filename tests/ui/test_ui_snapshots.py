@@ -9,11 +9,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from rich.color import Color, ColorSystem
+from rich.segment import Segment
+from rich.style import Style
+from rich.terminal_theme import DEFAULT_TERMINAL_THEME as XTERM_PALETTE
+from textual.color import Color as TextualColor
+from textual.filter import LineFilter
 from textual.pilot import Pilot
 
 from tests.ui.fakes import DEMO_SENTENCES, FrozenClock, ScriptedSession, demo_script
 from tests.ui.ui_helpers import build_app, wait_until
-from tongchuan_tui.pipeline.events import RequestFailed
+from tongchuan_tui.pipeline.events import HealthChanged, RequestFailed, RequestRetried
 from tongchuan_tui.ui.app import InterpreterApp
 
 SnapCompare = Callable[..., bool]
@@ -72,3 +78,59 @@ def test_bad_key_dialog(snap_compare: SnapCompare) -> None:
         await wait_until(pilot, lambda: len(app.screen_stack) > 1)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class SixteenColours(LineFilter):
+    """Draws what a 16-colour terminal (TERM=xterm, screen, linux) shows: every colour downgraded to the
+    nearest of the 16 ANSI colours (as the terminal would be sent), then painted in a common xterm palette."""
+
+    def apply(self, segments: list[Segment], background: TextualColor) -> list[Segment]:
+        return [
+            Segment(text, _sixteen(style) if style else style, control) for text, style, control in segments
+        ]
+
+
+def _sixteen_colour(color: Color | None) -> Color | None:
+    if color is None or color.is_default:
+        return color
+    standard = color.downgrade(ColorSystem.STANDARD)
+    return Color.from_triplet(standard.get_truecolor(XTERM_PALETTE))
+
+
+def _sixteen(style: Style) -> Style:
+    return style + Style(color=_sixteen_colour(style.color), bgcolor=_sixteen_colour(style.bgcolor))
+
+
+def test_live_session_40x15_keeps_the_emulator_badge_and_the_health(snap_compare: SnapCompare) -> None:
+    app, clock = demo_app()
+    assert snap_compare(app, terminal_size=(40, 15), run_before=settled(app, clock))
+
+
+def test_live_session_on_a_16_colour_terminal(snap_compare: SnapCompare) -> None:
+    app, clock = demo_app(layout="side")
+    app._filters.append(SixteenColours())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, clock))
+
+
+def test_live_session_with_no_color(snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, clock = demo_app(layout="side")
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, clock))
+
+
+def test_reconnecting_header_at_80x24(snap_compare: SnapCompare) -> None:
+    clock = FrozenClock()
+    script = [
+        *demo_script(),
+        HealthChanged("reconnecting", "service unreachable", "NetworkError: refused (×3)", 1_764_000_000.0),
+        RequestRetried("TongChuanSync", 40, 1, "NetworkError", "Cannot connect to host", 250),
+        RequestRetried("TongChuanSync", 40, 2, "NetworkError", "Cannot connect to host", 500),
+    ]
+    app = build_app(ScriptedSession(script), clock=clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, clock))
+
+
+def test_translation_only_audience_look(snap_compare: SnapCompare) -> None:
+    app, clock = demo_app(layout="translation")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, clock))

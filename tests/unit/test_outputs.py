@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tests.functional.outputs_helpers import STARTED, revision
 
@@ -9,6 +11,7 @@ from tongchuan_tui.config import ConfigError, load_settings, settings_for_displa
 from tongchuan_tui.outputs import parse_serve_address
 from tongchuan_tui.outputs.address import is_loopback
 from tongchuan_tui.outputs.state import LiveTranscript
+from tongchuan_tui.pipeline.events import HealthChanged
 
 
 @pytest.mark.parametrize(
@@ -74,3 +77,17 @@ def test_sentences_are_in_timeline_order_whatever_order_they_arrive_in() -> None
     live.apply(revision(2, 1, "second"))
     assert [s.target_text for s in live.sentences()] == ["first", "second", "third"]
     assert [s.target_text for s in live.sentences(final_only=True)] == ["first", "third"]
+
+
+def test_the_state_item_carries_the_health_state() -> None:
+    live = LiveTranscript()
+    live.apply(STARTED)
+    item = live.apply(
+        HealthChanged("reconnecting", "service unreachable", "NetworkError (×2)", 1_700_000_000.0)
+    )
+    assert item is not None
+    assert item.kind == "state"
+    data = json.loads(item.data)
+    assert data["state"] == "started"
+    assert data["health"] == {"state": "reconnecting", "reason": "service unreachable", "since_utc": 1.7e9}
+    assert json.loads(live.snapshot().data)["status"]["health"]["state"] == "reconnecting"

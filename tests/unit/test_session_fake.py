@@ -15,6 +15,7 @@ from tongchuan_tui.pipeline.clock import FakeClock
 from tongchuan_tui.pipeline.events import (
     AudioDropped,
     Event,
+    HealthChanged,
     InputChanged,
     LevelMeasured,
     MarkAdded,
@@ -250,7 +251,10 @@ async def test_an_input_that_cannot_start_ends_with_bad_input() -> None:
     source = FakeSource(pcm, clock, live=True, start_error="no such file: x.wav (check the path)")
     run = await run_session(pcm, clock=clock, source=source)
     assert run.code == exitcodes.BAD_INPUT
-    assert [type(e).__name__ for _, e in run.events] == ["SessionStarted", "StatsUpdated", "SessionEnded"]
+    names = [type(e).__name__ for _, e in run.events]
+    assert [n for n in names if n != "HealthChanged"] == ["SessionStarted", "StatsUpdated", "SessionEnded"]
+    health = [e for _, e in run.events if isinstance(e, HealthChanged)]
+    assert (health[-1].state, health[-1].detail) == ("failed", "no such file: x.wav (check the path)")
     assert ended(run).message == "no such file: x.wav (check the path)"
     assert run.service.calls == []
 

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.pipeline.events import (
+    ChunkSent,
     LevelMeasured,
     MarkAdded,
     Paused,
@@ -137,22 +138,24 @@ def test_long_silence_warning() -> None:
     assert model.long_silence()
 
 
-def test_repeated_trouble_is_notified_once_per_interval_with_a_count() -> None:
+def test_a_run_of_failures_is_one_notice_and_a_counted_trouble_until_a_packet_gets_through() -> None:
     clock = Clock()
     model = UiModel(clock=clock, notice_interval_s=5)
     for seq in range(30):
         model.apply(RequestRetried("TongChuanSync", seq, 1, "InternalError", "oops", 500))
     model.apply(WarningRaised("journal not writable", "journal"))
-    notices = model.take_notices()
-    assert [n.text for n in notices] == [
-        "TongChuanSync: InternalError — retrying (oops) (×30)",
+    assert [n.text for n in model.take_notices()] == [
+        "InternalError: retrying — oops",
         "journal not writable",
     ]
+    assert model.trouble is not None
+    assert (model.trouble.code, model.trouble.count) == ("InternalError", 30)
+    clock.now += 5
     model.apply(RequestRetried("TongChuanSync", 31, 1, "InternalError", "oops", 500))
     assert model.take_notices() == []
-    clock.now += 5
-    assert [n.text for n in model.take_notices()] == ["TongChuanSync: InternalError — retrying (oops)"]
-    assert model.take_notices() == []
+    model.apply(ChunkSent(31, "u", 0, 200, 6400, 0, 80.0, "r", 31, False))
+    assert model.trouble is None
+    assert [n.text for n in model.take_notices()] == ["Recovered after 31 failed attempts (InternalError)."]
 
 
 def test_marks_are_confirmed_and_counted() -> None:
@@ -453,3 +456,15 @@ def test_syncing_matches_laying_out_from_scratch(
             assert shown == before[line]
         if damage is None:
             assert after == before
+
+
+def test_a_dialog_title_names_the_cause() -> None:
+    from tongchuan_tui.ui.advice import advice_for_failure
+
+    def title(code: str) -> str:
+        return advice_for_failure(RequestFailed("TongChuanSync", None, code, "x", True)).title
+
+    assert title("NetworkError") == "The service could not be reached"
+    assert title("TLSError") == "The connection to the service is not trusted"
+    assert title("ProtocolError") == "The service's answer could not be understood"
+    assert title("AuthFailure.SecretIdNotFound") == "The service rejected the session"

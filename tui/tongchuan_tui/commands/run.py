@@ -490,7 +490,27 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         # return_code is set on every exit path (a crash in the UI included); run()'s result is not.
         code = app.return_code
         code = guard.finish(exitcodes.UNEXPECTED if code is None else code)
+    model = app.model
+    _stderr(
+        exit_summary(
+            model.ended.reason if model.ended is not None else "stopped",
+            model.ended.message if model.ended is not None else "",
+            model.transcript.admitted,
+            model.elapsed_s(),
+            plan.journal_path,
+        )
+    )
     return account_for_output(code, engine.session)
+
+
+def exit_summary(reason: str, message: str, sentences: int, elapsed_s: float, journal: Path | None) -> str:
+    """The one line left on stderr once the UI is gone: how it ended, how much, and where it is kept."""
+    seconds = max(0, int(elapsed_s))
+    duration = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    how = f"{reason} ({message})" if message else reason
+    kept = f"journal {journal}" if journal is not None else "no journal"
+    plural = "" if sentences == 1 else "s"
+    return f"session {how}: {sentences} sentence{plural} in {duration}; {kept}"
 
 
 def _exporter(journal_path: Path) -> Any:

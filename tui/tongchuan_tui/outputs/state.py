@@ -20,6 +20,7 @@ from typing import Any
 from tongchuan_tui.journal.export import build_cues, clock, timestamp, to_srt, to_vtt
 from tongchuan_tui.pipeline.events import (
     Event,
+    HealthChanged,
     MarkAdded,
     Paused,
     Resumed,
@@ -30,8 +31,8 @@ from tongchuan_tui.pipeline.events import (
     of_target,
 )
 
-FEED_EVENTS = (SentenceRevised, SessionStarted, Paused, Resumed, SessionEnded, MarkAdded)
-"""The events the feed carries (a health event joins them as another `state` field when it exists)."""
+FEED_EVENTS = (SentenceRevised, SessionStarted, Paused, Resumed, SessionEnded, MarkAdded, HealthChanged)
+"""The events the feed carries (health as the `health` field of a `state` item)."""
 
 DEFAULT_HISTORY = 2000
 TRANSCRIPT_FORMATS = ("srt", "vtt", "txt", "json")
@@ -79,7 +80,8 @@ class LiveTranscript:
         self._order: dict[str, int] = {}
         self.marks: list[MarkAdded] = []
         self.status: dict[str, Any] = {"state": "starting"}
-        """The session's state: `state` (starting, started, paused, ended) plus details (languages...)."""
+        """The session's state: `state` (starting, started, paused, ended) plus details (languages...), and
+        `health` (pipeline/health.py: state, reason, since_utc) once the session reported it."""
         self._ring: deque[FeedItem] = deque(maxlen=max(1, history))
         self.last_id = 0
         self.targets: tuple[str, ...] = ()
@@ -121,6 +123,9 @@ class LiveTranscript:
             self.status = {**self.status, "state": "started", "at_ms": event.at_ms}
         elif isinstance(event, SessionEnded):
             self.status = {**self.status, "state": "ended", "at_ms": event.at_ms, "reason": event.reason}
+        elif isinstance(event, HealthChanged):
+            health = {"state": event.state, "reason": event.reason, "since_utc": event.since_utc}
+            self.status = {**self.status, "health": health}
         else:
             return None
         return self._item("state", self.status)

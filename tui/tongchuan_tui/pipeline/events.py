@@ -64,6 +64,14 @@ class StatsSnapshot:
     last_error_message: str | None = None
     rate_headroom: dict[str, float] = field(default_factory=dict)
     """Per action, the fraction (0..1) of its rate limit still unused over the last second."""
+    rtt_now_ms: float | None = None
+    """The median round trip over the last 10 s (None when nothing was answered in them)."""
+    lag_first_ms: int | None = None
+    """Speaker to screen: how long after its first words the newest sentence's first text arrived."""
+    lag_final_ms: int | None = None
+    """Speaker to screen: how long after its last words the newest final sentence became final."""
+    backlog_limit_ms: int = 0
+    """Live input: the backlog at which audio is dropped; 0 for a file or stdin (read ahead, never lost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +273,16 @@ class TargetEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthChanged:
+    """The session's health state changed (pipeline/health.py: state, its reason, details, since when)."""
+
+    state: str
+    reason: str = ""
+    detail: str = ""
+    since_utc: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class SessionEnded:
     """The session is over; `reason` is input-ended, stopped, interrupted or failed."""
 
@@ -292,6 +310,7 @@ Event = (
     | InputChanged
     | WarningRaised
     | TargetEnded
+    | HealthChanged
     | SessionEnded
 )
 
@@ -326,6 +345,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
         InputChanged,
         WarningRaised,
         TargetEnded,
+        HealthChanged,
         SessionEnded,
     )
 }

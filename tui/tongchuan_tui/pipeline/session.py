@@ -25,11 +25,13 @@ from tongchuan_tui.pipeline.backlog import Piece
 from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
     Event,
+    HealthChanged,
     InputChanged,
     MarkAdded,
     Paused,
     Resumed,
     Sentence,
+    SentenceRevised,
     SentenceVoiced,
     SessionEnded,
     SessionStarted,
@@ -39,6 +41,7 @@ from tongchuan_tui.pipeline.events import (
     TargetEnded,
     WarningRaised,
 )
+from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
 from tongchuan_tui.pipeline.lag import LagMeter
 from tongchuan_tui.pipeline.lane import TargetLane
 from tongchuan_tui.pipeline.meter import LevelMeter
@@ -86,6 +89,7 @@ class InterpreterSession:
         self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
         self._stats = StatsCollector(self._clock)
+        self._health = HealthTracker(self._clock)
         # TTS is asked of the first target only: one voice track, in the language shown large by default.
         self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
         self._voiced_count = 0
@@ -152,6 +156,7 @@ class InterpreterSession:
                 lane.collector.hurry()
             return
         self._stop_requested = True
+        self._publish_health(self._health.stopping())
         for lane in self.lanes:
             lane.scheduler.request_stop(reason)
         self._reading.set()
@@ -339,15 +344,27 @@ class InterpreterSession:
                     lane.scheduler.wake.set()
 
     async def _tick(self) -> None:
+        """Stats every STATS_INTERVAL_S; the health state re-derived more often (a stall has no event)."""
+        next_stats = self._clock.monotonic() + STATS_INTERVAL_S
         while True:
-            await self._clock.sleep(STATS_INTERVAL_S)
-            self._emit_stats()
+            await self._clock.sleep(min(CHECK_INTERVAL_S, max(0.0, next_stats - self._clock.monotonic())))
+            if self._clock.monotonic() >= next_stats:
+                next_stats += STATS_INTERVAL_S
+                self._emit_stats()
+            self._publish_health(self._health.check())
 
     def _emit_stats(self) -> None:
         self._emit(StatsUpdated(self._snapshot()))
         if self.multi:
             for lane in self.lanes:
                 self._emit(StatsUpdated(lane.snapshot(), target=lane.target))
+
+    def _speaker_ms(self) -> int:
+        """Where the speaker is on the timeline now: the newest audio (live), or the 1:1 listener (file)."""
+        lane = (self._running() or self.lanes)[0]
+        if lane.backlog.live:
+            return self.position_ms()
+        return self.position_ms() + lane.scheduler.behind_live_ms()
 
     def _snapshot(self) -> StatsSnapshot:
         """The whole session's health: every target's requests; the worst backlog and lag."""
@@ -356,6 +373,7 @@ class InterpreterSession:
             backlog_ms=max(len(lane.backlog) for lane in self.lanes) // BYTES_PER_MS,
             behind_live_ms=self._behind_live_ms(),
             rate_headroom=self._limits.headroom(),
+            backlog_limit_ms=self.options.max_backlog_ms if self.lanes[0].backlog.live else 0,
         )
 
     def _behind_live_ms(self) -> int:
@@ -398,9 +416,30 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
-        """Hand an event to the stats and every sink, in order; a failing sink is reported once."""
-        if not (isinstance(event, StatsUpdated) and event.target):
+        """Hand an event to the stats, the health tracker and every sink, in order.
+
+        A change of health follows the event that caused it, but for the end: `SessionEnded` stays last.
+        (A target's own stats, `StatsUpdated` with a target, are for that target's pane only.)
+        """
+        whole = not (isinstance(event, StatsUpdated) and event.target)
+        if whole:
             self._stats.observe(event)
+        if isinstance(event, SentenceRevised):
+            self._stats.sentence_shown(event.sentence, self._speaker_ms())
+        if isinstance(event, SessionEnded):
+            self._publish_health(self._health.observe(event))
+            self._publish(event)
+            return
+        self._publish(event)
+        if whole:
+            self._publish_health(self._health.observe(event))
+
+    def _publish_health(self, changed: HealthChanged | None) -> None:
+        if changed is not None:
+            self._publish(changed)
+
+    def _publish(self, event: Event) -> None:
+        """Hand an event to every sink, in order; a failing sink is reported once."""
         failed: list[str] = []
         for sink in list(self._sinks):
             try:

@@ -16,6 +16,7 @@ from tongchuan_tui.pipeline.events import (
     Event,
     RequestFailed,
     RequestRetried,
+    Sentence,
     ServiceSessionOpened,
     StatsSnapshot,
 )
@@ -24,6 +25,8 @@ RATE_WINDOW_S = 5.0
 """Requests per second are averaged over this many seconds (one second is too jumpy to read)."""
 RTT_SAMPLES = 1000
 RTT_RECENT = 60
+NOW_WINDOW_S = 10.0
+""""Now" figures (round trip) are over this many seconds: whole-session percentiles hide a change."""
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -51,6 +54,11 @@ class StatsCollector:
         self._service_sessions = 0
         self._rollovers = 0
         self._last_error: tuple[str, str] | None = None
+        self._recent: deque[tuple[float, float]] = deque()
+        """(when, round trip) of the answers of the last NOW_WINDOW_S."""
+        self._seen: set[str] = set()
+        self._lag_first_ms: int | None = None
+        self._lag_final_ms: int | None = None
 
     def observe(self, event: Event) -> None:
         """Account for one event (events that say nothing about health are ignored)."""
@@ -59,7 +67,10 @@ class StatsCollector:
             self._ok += 1
             self._request_times.append(now)
             self._rtts.append(event.round_trip_ms)
+            self._recent.append((now, event.round_trip_ms))
             self._audio_sent_ms += event.duration_ms
+            # A delivered packet means the trouble is over: the last error is history, not news.
+            self._last_error = None
         elif isinstance(event, RequestRetried):
             self._retried += 1
             self._request_times.append(now)
@@ -74,6 +85,22 @@ class StatsCollector:
             self._service_sessions += 1
             if event.reason == "rollover":
                 self._rollovers += 1
+
+    def sentence_shown(self, sentence: Sentence, speaker_ms: int) -> None:
+        """A sentence revision reached the viewers while the speaker was at `speaker_ms` on the timeline:
+        its first text lags its first words, its final lags its last words."""
+        if sentence.key not in self._seen:
+            self._seen.add(sentence.key)
+            self._lag_first_ms = max(0, speaker_ms - sentence.start_ms)
+        if sentence.final:
+            self._lag_final_ms = max(0, speaker_ms - sentence.end_ms)
+
+    def rtt_now_ms(self) -> float | None:
+        """The median round trip of the last NOW_WINDOW_S."""
+        now = self._clock.monotonic()
+        while self._recent and self._recent[0][0] <= now - NOW_WINDOW_S:
+            self._recent.popleft()
+        return percentile([rtt for _, rtt in self._recent], 0.5)
 
     def requests_per_s(self) -> float:
         """Upload requests answered (ok or not) per second, over the last few seconds."""
@@ -90,6 +117,7 @@ class StatsCollector:
         backlog_ms: int = 0,
         behind_live_ms: int = 0,
         rate_headroom: dict[str, float] | None = None,
+        backlog_limit_ms: int = 0,
     ) -> StatsSnapshot:
         """The stats as of now."""
         rtts = list(self._rtts)
@@ -112,4 +140,8 @@ class StatsCollector:
             last_error_code=self._last_error[0] if self._last_error else None,
             last_error_message=self._last_error[1] if self._last_error else None,
             rate_headroom=dict(rate_headroom or {}),
+            rtt_now_ms=self.rtt_now_ms(),
+            lag_first_ms=self._lag_first_ms,
+            lag_final_ms=self._lag_final_ms,
+            backlog_limit_ms=backlog_limit_ms,
         )

@@ -53,14 +53,22 @@ def advice_for_exit(code: int) -> str:
     return f"See the log file for details: {log_file()}"
 
 
+def failure_title(code: str) -> str:
+    """A dialog's title that names the cause: the network, the secure connection, an answer that could not
+    be understood, or the service saying no."""
+    if code in ("NetworkError", "ConnectionError"):
+        return "The service could not be reached"
+    if code == "TLSError":
+        return "The connection to the service is not trusted"
+    if code in ("ProtocolError", "MalformedAnswer") or code.startswith("HTTP"):
+        return "The service's answer could not be understood"
+    return "The service rejected the session"
+
+
 def advice_for_failure(failure: RequestFailed) -> Advice:
     """The dialog for a request that failed for good."""
-    titles = {
-        "ProtocolError": "The service's answer could not be understood",
-        "TLSError": "The connection to the service is not trusted",
-    }
     return Advice(
-        title=titles.get(failure.code, "The service rejected the session"),
+        title=failure_title(failure.code),
         message=f"{failure.action}: {failure.code} — {failure.message}",
         action=advice_for_code(failure.code),
     )

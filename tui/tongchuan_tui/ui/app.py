@@ -12,16 +12,20 @@ import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Protocol
 
+from textual._path import CSSPathType
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, Static
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.config import log_file
 from tongchuan_tui.services import Services
+from tongchuan_tui.ui.find_actions import FindActions
+from tongchuan_tui.ui.finder import Finder
 from tongchuan_tui.ui.model import DEFAULT_SENTENCE_LIMIT, STATE_ENDED, UiModel
 from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.help import HelpScreen
@@ -29,7 +33,7 @@ from tongchuan_tui.ui.session_control import SessionControl
 from tongchuan_tui.ui.text import format_elapsed
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
-from tongchuan_tui.ui.widgets.stats import StatsPane
+from tongchuan_tui.ui.widgets.stats import StatsPane, summary_text
 from tongchuan_tui.ui.widgets.targets import TargetsStrip
 from tongchuan_tui.ui.widgets.transcript import TranscriptPane
 
@@ -40,7 +44,10 @@ REFRESH_HZ = 20
 NARROW_COLUMNS = 100
 """Below this width the automatic layout stacks the panes."""
 STATS_COLUMNS = 120
-"""From this width the stats pane is shown at start."""
+"""From this width the stats are a pane beside the transcript; below it, one summary line under it."""
+MIN_COLUMNS = 40
+MIN_ROWS = 12
+"""Below this size the transcript cannot be read: the screen says so (the header's health stays)."""
 
 
 class UiSettings(Protocol):
@@ -53,22 +60,31 @@ class UiSettings(Protocol):
     def final_only(self) -> bool: ...
 
 
-class InterpreterApp(SessionControl):
+class InterpreterApp(FindActions, SessionControl):
     """Shows a `SessionLike`'s transcript and health, and turns keys into session commands."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "palette.tcss"]
     TITLE = "tongchuan-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pause", "Pause"),
+        # Two bindings of one key so that the footer says what it will do now (check_action picks one).
+        Binding("space", "pause", "Pause"),
+        Binding("space", "resume", "Resume"),
         Binding("m", "mark", "Mark"),
         Binding("d", "pick_device", "Device", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("l", "cycle_layout", "Layout"),
+        Binding("right_square_bracket", "next_mark", "Next mark", show=False),
+        Binding("left_square_bracket", "previous_mark", "Previous mark", show=False),
+        Binding("slash", "search", "Search", show=False),
+        Binding("n", "search_step(True)", "Next", show=False),
+        Binding("N", "search_step(False)", "Previous", show=False),
+        Binding("c", "copy_sentence", "Copy", show=False),
+        Binding("escape", "close_search", "Close search", show=False),
         Binding("p", "toggle_final_only", "Final only", show=False),
         Binding("s", "toggle_stats", "Stats"),
         Binding("v", "toggle_voice", "Voice", show=False),
         Binding("t", "cycle_target", "Language", show=False),
-        Binding("end", "live", "Live", show=False, priority=True),
+        Binding("end", "live", "End: live", priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit_gracefully", "Quit"),
         Binding("ctrl+q,ctrl+c", "quit_gracefully", "Quit", show=False, priority=True),
@@ -76,6 +92,8 @@ class InterpreterApp(SessionControl):
     SESSION_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {
             "toggle_pause",
+            "pause",
+            "resume",
             "mark",
             "pick_device",
             "export",
@@ -97,15 +115,22 @@ class InterpreterApp(SessionControl):
         super().__init__()
         self.services = services
         self.model = UiModel(clock=clock, sentence_limit=sentence_limit)
+        self.model.replay = services.replay
         self.layout_choice = settings.layout if settings.layout in LAYOUTS else "auto"
         self.final_only = bool(settings.final_only)
-        self.stats_visible: bool | None = None
-        """None until mounted: then shown by default on wide terminals."""
+        self.stats_visible = True
+        """Whether the stats are shown: a pane on wide terminals, one summary line on narrow ones."""
         self._drawn_generation = -1
         self._drawn_clipping = False
         self._draw_failed = False
         self._redraw_timer: Timer | None = None
         self._header: SessionHeader | None = None
+        self._panes: TranscriptPanes | None = None
+        self._sized = Size(0, 0)
+        self._marks_drawn: tuple[int, int] = (0, -1)
+        self._marked: frozenset[str] = frozenset()
+        self._admitted_when_scrolled = 0
+        self._hints: tuple[bool, bool] = (False, True)
 
     # -- building ----------------------------------------------------------------------------------------
 
@@ -115,6 +140,9 @@ class InterpreterApp(SessionControl):
             yield TranscriptPanes(self.services.source_lang, self.services.target_lang, id="panes")
             yield StatsPane(id="stats")
         yield TargetsStrip(id="targets")
+        yield Static(id="stats-summary")
+        yield Static(f"The terminal is too small: make it at least {MIN_COLUMNS}×{MIN_ROWS}.", id="too-small")
+        yield Input(placeholder="search the transcript (Enter; Escape cancels)", id="search")
         yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
 
@@ -142,8 +170,10 @@ class InterpreterApp(SessionControl):
 
     def on_mount(self) -> None:
         self._header = self.query_one(SessionHeader)
-        self.stats_visible = self.size.width >= STATS_COLUMNS
-        self.query_one(StatsPane).display = self.stats_visible
+        self._panes = self.query_one(TranscriptPanes)
+        self.finder = Finder(self.model, self._panes)
+        self.query_one("#search", Input).display = False
+        self._apply_size()
         self._apply_layout()
         self.source_pane.focus()
         self._attach_session()
@@ -177,26 +207,32 @@ class InterpreterApp(SessionControl):
         """
         self._take_events()
         model = self.model
+        if self.size != self._sized:
+            self._apply_size()  # the app is not always sent a Resize (the screen is)
         self.query_one(SessionHeader).set_info(self._header_info())
         self._relayout()
         clipping = model.clipping()
         if self.stats_visible and (
             model.generation != self._drawn_generation or clipping != self._drawn_clipping
         ):
-            self.query_one(StatsPane).show(model, voice=self._voice_line())
+            if self._wide():
+                self.query_one(StatsPane).show(model, voice=self._voice_line())
+            else:
+                self.query_one("#stats-summary", Static).update(summary_text(model))
             self._drawn_generation = model.generation
             self._drawn_clipping = clipping
         self.query_one(TargetsStrip).show(model)
         self.query_one(LiveStatus).set_info(self._status_info())
+        self._refresh_hints()
         for notice in model.take_notices():
             self.notify(notice.text, severity=notice.severity, markup=False)  # type: ignore[arg-type]
         self._handle_outcome()
 
     def _header_info(self) -> HeaderInfo:
         services = self.services
-        state = self.model.state
-        if self.quitting and state != STATE_ENDED:
-            state = "stopping"
+        state, reason = self.model.health_state
+        if self.quitting and state not in (STATE_ENDED, "failed"):
+            state, reason = "stopping", ""
         elif services.replay and state == "live":
             state = "playing"
         return HeaderInfo(
@@ -207,17 +243,31 @@ class InterpreterApp(SessionControl):
             emulated=services.emulated,
             replay=services.replay,
             state=state,
-            elapsed=format_elapsed(self.model.elapsed_s()),
+            # A replay (at --speed max above all) lasts what the recorded session did, not how long it played.
+            elapsed=format_elapsed(
+                self.model.timeline_ms / 1000 if services.replay else self.model.elapsed_s()
+            ),
+            reason=reason,
         )
 
     def _status_info(self, *, following: bool | None = None) -> StatusInfo:
+        following = self.following if following is None else following
+        model = self.model
+        trouble = ""
+        if model.trouble is not None:
+            seconds = max(0, round(model.clock() - model.trouble.since))
+            trouble = f"{model.trouble.code} ×{model.trouble.count} for {seconds} s"
         return StatusInfo(
-            following=self.following if following is None else following,
+            following=following,
             layout=self.resolved_layout(),
             final_only=self.final_only,
             sentences=len(self.model.transcript),
             marks=self.model.marks,
             serving=self.services.live_status() if self.services.live_status is not None else "",
+            lag_first_ms=model.stats.lag_first_ms,
+            lag_final_ms=model.stats.lag_final_ms,
+            trouble=trouble,
+            new_below=0 if following else max(0, model.transcript.admitted - self._admitted_when_scrolled),
         )
 
     # -- layout ------------------------------------------------------------------------------------------
@@ -232,20 +282,65 @@ class InterpreterApp(SessionControl):
         self.panes.set_layout(self.resolved_layout())
 
     def on_resize(self) -> None:
+        self._apply_size()
         self._apply_layout()
+
+    def _wide(self) -> bool:
+        return self.size.width >= STATS_COLUMNS
+
+    def _apply_size(self) -> None:
+        """Stats as a pane or a summary line by width; the too-small notice below the size that works."""
+        self._sized = self.size
+        self.query_one(StatsPane).display = self.stats_visible and self._wide()
+        self.query_one("#stats-summary").display = self.stats_visible and not self._wide()
+        small = self.size.width < MIN_COLUMNS or self.size.height < MIN_ROWS
+        self.set_class(small, "-too-small")
+        self._drawn_generation = -1  # whichever now shows the stats draws them next frame
 
     def _relayout(self) -> None:
         self._apply_layout()
         self.panes.show(self.model.transcript, final_only=self.final_only)
+        model = self.model
+        if model.mark_list and (len(model.mark_list), model.transcript.generation) != self._marks_drawn:
+            self._marks_drawn = (len(model.mark_list), model.transcript.generation)
+            self._marked = model.marked_keys()
+            self.panes.set_marked(self._marked)
 
     def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
+        if not event.following:
+            self._admitted_when_scrolled = self.model.transcript.admitted
+        self._refresh_hints()
         self.query_one(LiveStatus).set_info(self._status_info())
 
     # -- view actions (the session's own, and quitting, are in SessionControl) ---------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Behind a dialog, keys must not reach the session (an `m` in the device list is not a mark).
-        return not (action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen))
+        if action in self.SESSION_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        # The footer offers what a key does now: Resume while paused, End while scrolled away.
+        if action == "pause":
+            return not self.model.paused
+        if action == "resume":
+            return self.model.paused
+        if action == "live" and self._panes is not None:
+            return not self._panes.following
+        return True
+
+    def action_pause(self) -> None:
+        """Pause (space while running)."""
+        self.action_toggle_pause()
+
+    def action_resume(self) -> None:
+        """Resume (space while paused)."""
+        self.action_toggle_pause()
+
+    def _refresh_hints(self) -> None:
+        """Have the footer ask check_action again when what the keys would do changed."""
+        hints = (self.model.paused, self._panes is None or self._panes.following)
+        if hints != self._hints:
+            self._hints = hints
+            self.refresh_bindings()
 
     def action_cycle_layout(self) -> None:
         """Side by side → stacked → interleaved → translation only → side by side."""
@@ -275,10 +370,7 @@ class InterpreterApp(SessionControl):
     def action_toggle_stats(self) -> None:
         """Show or hide the stats pane."""
         self.stats_visible = not self.stats_visible
-        stats = self.query_one(StatsPane)
-        stats.display = self.stats_visible
-        if self.stats_visible:
-            stats.show(self.model, voice=self._voice_line())
+        self._apply_size()
 
     def _voice_line(self) -> str:
         return self.services.voice_status() if self.services.voice_status is not None else ""
@@ -289,8 +381,7 @@ class InterpreterApp(SessionControl):
             self.notify("No voice device: start with --voice-device to hear the translation.")
             return
         self.notify("Voice muted." if self.services.toggle_voice() else "Voice on.")
-        if self.stats_visible:
-            self.query_one(StatsPane).show(self.model, voice=self._voice_line())
+        self._drawn_generation = -1  # the stats show the voice's state: redraw them next frame
 
     def action_live(self) -> None:
         """Back to the live tail."""
@@ -308,7 +399,8 @@ class InterpreterApp(SessionControl):
             "Pause / resume", "Pause or resume interpreting (space)", self.action_toggle_pause
         )
         yield SystemCommand("Mark", "Mark this moment in the journal (m)", self.action_mark)
-        yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
+        if self.services.list_devices is not None and self.services.switch_device is not None:
+            yield SystemCommand("Switch input device", "Pick another microphone (d)", self.action_pick_device)
         yield SystemCommand("Export", "Export the transcript (e)", self.action_export)
         yield SystemCommand(
             "Cycle layout", "Side by side, stacked, interleaved, translation (l)", self.action_cycle_layout

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from tongchuan_tui.pipeline.events import (
     AudioDropped,
+    ChunkSent,
     Event,
+    HealthChanged,
     InputChanged,
     LevelMeasured,
     MarkAdded,
@@ -129,6 +131,17 @@ class TranscriptModel:
         return len(self._sentences)
 
 
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """A recurring failure, shown as one status line until a packet gets through again."""
+
+    code: str
+    message: str
+    count: int
+    since: float
+    """The UI clock's time of the first failure."""
+
+
 class _Pending:
     """Notifications of one kind waiting for their interval to pass."""
 
@@ -177,7 +190,17 @@ class UiModel:
         self.input_description: str | None = None
         self.paused = False
         self.marks = 0
+        self.mark_list: list[MarkAdded] = []
         self.service_sessions = 0
+        self.health: HealthChanged | None = None
+        """The session's last health state (None from sessions that do not say it: old journals)."""
+        self.health_since: float | None = None
+        """The UI clock's time the health state was last changed."""
+        self.trouble: Trouble | None = None
+        self.replay = False
+        """A replay: marks are shown, not saved (it writes no journal)."""
+        self.timeline_ms = 0
+        """The furthest point of the session timeline events spoke of (a replay's duration)."""
         self._started_clock: float | None = None
         self._started_early_s = 0.0
         self._ended_clock: float | None = None
@@ -196,7 +219,11 @@ class UiModel:
             model = self.transcripts.get(target, self.transcript)
             if model.revise(event.sentence) and model is not self.transcript:
                 self.others_generation += 1
+            self.timeline_ms = max(self.timeline_ms, event.sentence.end_ms)
             return
+        at_ms = getattr(event, "at_ms", None)
+        if isinstance(at_ms, int):
+            self.timeline_ms = max(self.timeline_ms, at_ms)
         self.generation += 1
         if isinstance(event, LevelMeasured):
             self.level = event
@@ -221,19 +248,26 @@ class UiModel:
             self.paused = True
         elif isinstance(event, Resumed):
             self.paused = False
+        elif isinstance(event, HealthChanged):
+            self.health = event
+            self.health_since = self.clock()
+        elif isinstance(event, ChunkSent):
+            if self.trouble is not None:
+                trouble, self.trouble = self.trouble, None
+                self._ready.append(
+                    Notice(f"Recovered after {trouble.count} failed attempts ({trouble.code}).")
+                )
         elif isinstance(event, MarkAdded):
             self.marks += 1
+            self.mark_list.append(event)
             label = f" “{event.label}”" if event.label else ""
-            self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}"))
+            saved = " (shown only: a replay saves no marks)" if self.replay else ""
+            self._ready.append(Notice(f"Marked {format_timestamp(event.at_ms)}{label}{saved}"))
         elif isinstance(event, InputChanged):
             self.input_description = event.input
             self._ready.append(Notice(f"Input is now {event.input}"))
         elif isinstance(event, RequestRetried):
-            self._limited(
-                f"retry:{event.code}",
-                f"{event.action}: {event.code} — retrying ({event.message})",
-                "warning",
-            )
+            self._failed(event.code, event.message)
         elif isinstance(event, TargetEnded):
             self.target_ended[event.target] = event
             self._ready.append(Notice(f"Translation into {event.target} stopped: {event.message}", "error"))
@@ -245,7 +279,7 @@ class UiModel:
                 if self.fatal is None:
                     self.fatal = event
             else:
-                self._limited(f"failed:{event.code}", f"{event.action} failed: {event.code}", "warning")
+                self._failed(event.code, event.message)
         elif isinstance(event, AudioDropped):
             self._limited("dropped", f"Audio dropped: {event.reason}", "warning")
         elif isinstance(event, WarningRaised):
@@ -255,6 +289,16 @@ class UiModel:
             self._ended_clock = self.clock()
             if event.exit_code == 0 and event.reason == "input-ended":
                 self._ready.append(Notice("The input has ended — press q to quit"))
+
+    def _failed(self, code: str, message: str) -> None:
+        """A failed attempt: the first of a run of them is a notification, the rest only count on the
+        status line (a toast per retry would stack up into a wall of the same text)."""
+        trouble = self.trouble
+        if trouble is None:
+            self.trouble = Trouble(code, message, 1, self.clock())
+            self._ready.append(Notice(f"{code}: retrying — {message}", "warning"))
+        else:
+            self.trouble = Trouble(code, message, trouble.count + 1, trouble.since)
 
     def _limited(self, key: str, text: str, severity: str) -> None:
         """Queue a notification of a kind that may repeat fast; `take_notices` rate-limits it."""
@@ -300,6 +344,22 @@ class UiModel:
     # -- derived state ---------------------------------------------------------------------------------
 
     @property
+    def health_state(self) -> tuple[str, str]:
+        """(state, reason) for the header: the session's health, or the plain state of sessions that do
+        not report health (journals recorded before it existed)."""
+        if self.ended is not None:
+            health = self.health
+            if health is not None and health.state in ("ended", "failed"):
+                return health.state, health.reason
+            failed = self.ended.exit_code != 0 and self.ended.reason == "failed"
+            return ("failed" if failed else STATE_ENDED), self.ended.reason
+        if self.paused:
+            return STATE_PAUSED, ""  # said at once, whether or not the session reports health
+        if self.health is not None:
+            return self.health.state, self.health.reason
+        return self.state, ""
+
+    @property
     def state(self) -> str:
         """starting, live, paused or ended."""
         if self.ended is not None:
@@ -311,6 +371,19 @@ class UiModel:
     def started_ago(self, seconds: float) -> None:
         """The session started `seconds` before its SessionStarted reached us (a viewer attaching late)."""
         self._started_early_s = max(0.0, seconds)
+
+    def marked_keys(self) -> frozenset[str]:
+        """The kept sentences a mark fell in (or after, if it fell between sentences): shown in the gutter."""
+        sentences = self.transcript.sentences()
+        keys: set[str] = set()
+        for mark in self.mark_list:
+            best: Sentence | None = None
+            for sentence in sentences:
+                if sentence.start_ms <= mark.at_ms and (best is None or sentence.start_ms >= best.start_ms):
+                    best = sentence
+            if best is not None:
+                keys.add(best.key)
+        return frozenset(keys)
 
     def elapsed_s(self) -> float:
         """Wall time since the session started (frozen once it ended)."""

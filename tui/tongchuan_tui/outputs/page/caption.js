@@ -44,6 +44,7 @@
   var seen = 0;
   var lastId = null;
   var state = "starting";
+  var health = null;
   var connected = false;
   var retryMs = 1000;
 
@@ -92,6 +93,11 @@
   function showStatus() {
     var text = { starting: "starting…", started: "live", paused: "paused", ended: "ended" }[state] || state;
     var cls = state === "started" ? "live" : state;
+    // While running, the session's health says more than "live": reconnecting, stalled, degraded...
+    if (state === "started" && health && health.state !== "live" && health.state !== "starting") {
+      text = health.state + (health.reason ? " · " + health.reason : "");
+      cls = health.state === "reconnecting" || health.state === "failed" ? "lost" : "paused";
+    }
     if (!connected) {
       text = "reconnecting…";
       cls = "lost";
@@ -106,6 +112,7 @@
     seen = 0;
     data.sentences.forEach(keep);
     state = data.status.state;
+    health = data.status.health || null;
     lastId = event.lastEventId;
     render();
     showStatus();
@@ -118,7 +125,9 @@
   }
 
   function onState(event) {
-    state = JSON.parse(event.data).state;
+    var status = JSON.parse(event.data);
+    state = status.state;
+    health = status.health || null;
     lastId = event.lastEventId;
     showStatus();
   }

@@ -12,20 +12,30 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("space", "pause / resume (a pause ends the service session; resume starts a new one)"),
-    ("m", "mark this moment in the journal"),
-    ("d", "switch the input device (microphone inputs)"),
-    ("e", "export the transcript (srt, vtt, txt, md, json)"),
-    ("l", "cycle layout: side by side / stacked / interleaved / translation only"),
-    ("p", "show translations only once final"),
-    ("s", "show / hide the stats pane"),
-    ("t", "several target languages: show the next one large (the others below)"),
-    ("↑ ↓ PgUp PgDn", "scroll the transcript (stops following live); Home: the oldest"),
+    ("space", "pause / resume"),
+    ("m", "mark this moment"),
+    ("l", "cycle the layout"),
+    ("p", "translations once final"),
+    ("s", "stats: show / hide"),
+    ("e", "export the transcript"),
+    ("d", "switch device (mic)"),
+    ("t", "next target language large"),
+    ("↑↓ PgUp Home", "scroll (stops following)"),
     ("End", "back to live"),
-    ("Tab", "move focus between panes"),
+    ("[ ]", "previous / next mark ◆"),
     ("ctrl+p", "command palette"),
-    ("?", "this help"),
-    ("q", "quit: final IsEnd, last results, journal flushed (q again forces)"),
+    ("/ n N", "search, next, previous"),
+    ("c", "copy a sentence (OSC 52)"),
+    ("q", "quit (q again forces)"),
+)
+"""Short enough for two pairs a line: the help fits 80×24."""
+
+READING: tuple[tuple[str, str], ...] = (
+    ("● live", "health: ▲ degraded ✖ reconnecting ◌ stalled ‖ paused, and why"),
+    ("lag", "from words spoken to text on screen: first text (and final)"),
+    ("v3 ›", "not final: v3 = the service's 3rd version; › = draft translation"),
+    ("style", "drafts dim italic, finals plain; translations cyan, never red"),
+    ("stats", "rt now: median round trip of the last 10 s; behind: upload lag"),
 )
 
 
@@ -37,14 +47,22 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for key, what in KEYS:
-            table.add_row(key, what)
+        keys = Table.grid(padding=(0, 1))
+        for _ in range(2):
+            keys.add_column(style="bold", no_wrap=True)
+            keys.add_column(no_wrap=True)
+        for left, right in zip(KEYS[::2], KEYS[1::2], strict=True):
+            keys.add_row(*left, *right)
+        reading = Table.grid(padding=(0, 1))
+        reading.add_column(style="bold", no_wrap=True)
+        reading.add_column()
+        for what, meaning in READING:
+            reading.add_row(what, meaning)
         with VerticalScroll(id="help-box", classes="dialog"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(table)
+            yield Static(keys)
+            yield Static("Reading the screen", classes="dialog-title help-section")
+            yield Static(reading)
             yield Static("Escape closes this help.", classes="dialog-hint")
 
     async def action_dismiss(self, result: None = None) -> None:

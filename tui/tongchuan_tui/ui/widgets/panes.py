@@ -44,6 +44,10 @@ class TranscriptPanes(Container):
         """The panes and sizes the rows were last handed to; a change re-shows them all."""
         self._relaid = False
         """Whether the rows were laid out since the last change of layout."""
+        self._settling = False
+        """A change of layout is being laid out: scroll positions the panes pass through meanwhile (a pane
+        shown again starts at its old position; sizes change before the rows are re-wrapped) are not the
+        user's, and must neither stop following nor move the partner pane."""
         self._panes: tuple[TranscriptPane, TranscriptPane] | None = None
 
     def compose(self) -> ComposeResult:
@@ -101,6 +105,7 @@ class TranscriptPanes(Container):
         if target.has_focus and layout not in ("side", "stacked"):
             source.focus()
         self._relaid = False
+        self._settling = True
         self._set_following(True)
 
     def show(self, transcript: TranscriptModel, *, final_only: bool) -> None:
@@ -155,6 +160,39 @@ class TranscriptPanes(Container):
         self._shown = shown
         for pane in panes:
             pane.show_rows(rows, follow=self.following)
+        if self._settling:
+            # Textual lays the panes out in their new sizes after this frame: follow from the one after.
+            self.call_after_refresh(self._settled)
+
+    def _settled(self) -> None:
+        self._settling = False
+        if self.following:
+            for pane in self.visible_panes():
+                pane.scroll_to_tail()
+
+    def set_marked(self, keys: frozenset[str]) -> None:
+        """Flag the marked sentences in the gutter."""
+        for pane in self._both():
+            pane.set_marked(keys)
+
+    def jump_to_mark(self, keys: frozenset[str], *, forward: bool) -> bool:
+        """Scroll to the next (or previous) marked sentence from the top of the view; False if none."""
+        pane = self.source_pane
+        top = round(pane.scroll_y)
+        tops = [t for row, t in zip(self.rows.rows, self.rows.tops, strict=False) if row.sentence.key in keys]
+        chosen = [t for t in tops if t > top] if forward else [t for t in tops if t < top]
+        if not chosen:
+            return False
+        pane.scroll_to(y=min(chosen) if forward else max(chosen), animate=False)
+        return True
+
+    def scroll_to_key(self, key: str) -> bool:
+        """Scroll so that the sentence `key` starts at the top of the view (as far as the end allows)."""
+        for row, top in zip(self.rows.rows, self.rows.tops, strict=False):
+            if row.sentence.key == key:
+                self.source_pane.scroll_to(y=top, animate=False)
+                return True
+        return False
 
     def go_live(self) -> None:
         """Follow the newest sentences again."""
@@ -164,6 +202,8 @@ class TranscriptPanes(Container):
 
     def _pane_scrolled(self, pane: TranscriptPane, y: int) -> None:
         """Keep aligned panes in step, and stop following the tail when the user scrolls away from it."""
+        if self._settling:
+            return
         for other in self.visible_panes():
             if other is not pane and round(other.scroll_y) != y:
                 other.syncing = True

@@ -20,8 +20,39 @@ FLOOR_DBFS = -60.0
 """The bottom of the meter's scale; quieter input shows an empty bar."""
 
 
+BACKLOG_WARN_FRACTION = 0.75
+"""A live backlog this full of its bound is about to drop audio (a file's read-ahead never is)."""
+
+
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
+
+
+def _s(value: int | None) -> str:
+    return "–" if value is None else f"{value / 1000:.1f} s"
+
+
+def backlog_near_loss(stats: StatsSnapshot) -> bool:
+    """Whether loss is near: a live backlog close to its bound (a file's read-ahead is normal)."""
+    return stats.backlog_limit_ms > 0 and stats.backlog_ms >= BACKLOG_WARN_FRACTION * stats.backlog_limit_ms
+
+
+def summary_text(model: UiModel) -> Text:
+    """The stats in one line, for terminals too narrow for the pane: warnings first, then figures."""
+    stats = model.stats
+    text = Text()
+    if model.clipping():
+        text.append(" ⚠ CLIPPING ", style="bold red")
+    if model.long_silence() and model.level is not None:
+        text.append(f" ⚠ silent {model.level.silent_for_ms // 1000} s ", style="bold yellow")
+    if backlog_near_loss(stats):
+        text.append(f" ⚠ backlog {stats.backlog_ms / 1000:.1f} s ", style="bold yellow")
+    if stats.dropped_ms:
+        text.append(f" dropped {stats.dropped_ms / 1000:.1f} s ", style="bold red")
+    text.append(f" rt now {_ms(stats.rtt_now_ms)} ms · p95 {_ms(stats.rtt_p95_ms)}")
+    text.append(f" · {stats.requests_per_s:.1f} req/s · retried {stats.requests_retried}")
+    text.append(f" · behind {stats.behind_live_ms / 1000:.1f} s")
+    return text
 
 
 def meter_fill(dbfs: float, width: int) -> int:
@@ -81,7 +112,10 @@ def stats_text(model: UiModel) -> Text:
         f" ok {stats.requests_ok}  retried {stats.requests_retried}  failed {stats.requests_failed}\n"
     )
     text.append(f" {stats.requests_per_s:.1f} req/s  in flight {stats.in_flight}\n")
+    text.append("Speaker to screen\n", style="bold")
+    text.append(f" first text {_s(stats.lag_first_ms)}  final {_s(stats.lag_final_ms)}\n")
     text.append("Round trip ms\n", style="bold")
+    text.append(f" now {_ms(stats.rtt_now_ms)} (last 10 s)\n")
     text.append(f" p50 {_ms(stats.rtt_p50_ms)}  p95 {_ms(stats.rtt_p95_ms)}  p99 {_ms(stats.rtt_p99_ms)}")
     if model.target_stats:
         text.append("\nPer target\n", style="bold")
@@ -108,7 +142,7 @@ def audio_text(model: UiModel, voice: str = "") -> Text:
     text.append("Audio\n", style="bold")
     sent = format_timestamp(stats.audio_sent_ms)
     text.append(f" sent {sent}  billable {billable_minutes(stats.audio_sent_ms)} min\n")
-    backlog_style = "yellow" if stats.backlog_ms >= 2000 else ""
+    backlog_style = "yellow" if backlog_near_loss(stats) else ""
     text.append(f" backlog {stats.backlog_ms} ms", style=backlog_style)
     text.append(f"  dropped {stats.dropped_ms} ms\n", style="red" if stats.dropped_ms else "")
     behind_style = "yellow" if stats.behind_live_ms >= 2000 else ""

@@ -29,6 +29,10 @@ ROLE_SOURCE = "source"
 ROLE_TARGET = "target"
 ROLE_INTERLEAVED = "interleaved"
 ROLE_LARGE = "large"
+MARK_FLAG = "◆"
+"""In the gutter of a sentence the user marked (`m`); `[` and `]` jump between them."""
+DRAFT_MARK = "›"
+"""In the gutter of a translation that may still change: drafts differ from finals without colour."""
 
 EVERYTHING = Damage(0, None)
 """Every line may have changed."""
@@ -83,18 +87,13 @@ class TranscriptPane(ScrollView, can_focus=True):
         "transcript--large",
     }
 
+    # The colours are in ui/palette.tcss (checked on 16-colour, 256-colour, truecolour and NO_COLOR).
     DEFAULT_CSS = """
     TranscriptPane {
         overflow-x: hidden;
         overflow-y: scroll;
         scrollbar-size-vertical: 1;
     }
-    TranscriptPane > .transcript--time { color: $text-muted; }
-    TranscriptPane > .transcript--draft { text-style: dim; }
-    TranscriptPane > .transcript--final { text-style: none; }
-    TranscriptPane > .transcript--revision { color: $warning; text-style: dim italic; }
-    TranscriptPane > .transcript--target { color: $accent; }
-    TranscriptPane > .transcript--large { text-style: bold; }
     """
 
     def __init__(self, role: str, *, id: str | None = None) -> None:
@@ -105,6 +104,8 @@ class TranscriptPane(ScrollView, can_focus=True):
         self.scrolled_callback: Callable[[TranscriptPane, int], None] | None = None
         """Told about every scroll position change (the app follows the tail and keeps panes in step)."""
         self.syncing = False
+        self.marked: frozenset[str] = frozenset()
+        """Keys of the sentences marked by the user (flagged in the gutter)."""
         self._frame: _Frame | None = None
         """What lines are drawn with; dropped when the styles change (Textual calls notify_style_update)."""
         self._strips: LRUCache[tuple[int, int], tuple[Row, Strip]] = LRUCache(STRIP_CACHE_LINES)
@@ -199,13 +200,29 @@ class TranscriptPane(ScrollView, can_focus=True):
         bar.position = position
         bar.refresh()
 
+    def set_marked(self, keys: frozenset[str]) -> None:
+        """Flag these sentences; repaints everything (marks are rare)."""
+        if keys != self.marked:
+            self.marked = keys
+            self._strips.clear()
+            self.refresh()
+
     def tail_y(self) -> int:
         """The scroll position that shows the last line at the bottom."""
         return max(0, self.rows.total_lines - self.scrollable_content_region.height)
 
     def scroll_to_tail(self) -> None:
-        """Show the newest lines."""
-        self.set_scroll(None, self.tail_y())
+        """Show the newest lines (repainting the pane if that moved it)."""
+        tail = self.tail_y()
+        moved = round(self.scroll_y) != tail
+        self.set_scroll(None, tail)
+        # set_scroll leaves Textual's scroll target behind: the next wheel tick would scroll from there
+        # (the top) instead of from here.
+        self.set_reactive(TranscriptPane.scroll_target_y, float(tail))
+        if moved:
+            # set_scroll repaints nothing: without this, End would leave the old lines on screen.
+            self._sync_scrollbar()
+            self.refresh()
 
     def at_tail(self) -> bool:
         """Whether the last line is on screen."""
@@ -296,7 +313,10 @@ class TranscriptPane(ScrollView, can_focus=True):
         start_ms = row.sentence.start_ms
         gutter = frame.late_gutter if start_ms >= HOUR_MS else frame.gutter
         if frame.show_time and index == 0 and frame.role != ROLE_LARGE:
-            return Segment(format_timestamp(start_ms).ljust(gutter), frame.time)
+            stamp = format_timestamp(start_ms).ljust(gutter)
+            if row.sentence.key in self.marked and frame.role != ROLE_TARGET:
+                stamp = stamp[:-1] + MARK_FLAG
+            return Segment(stamp, frame.time)
         return Segment(" " * gutter, frame.base)
 
     def _line_segments(self, frame: _Frame, row: Row, index: int) -> list[Segment]:
@@ -305,18 +325,28 @@ class TranscriptPane(ScrollView, can_focus=True):
             if index >= len(row.target):
                 return []
             style = frame.final_large if final else frame.draft_large
-            return [Segment(" " * frame.gutter, frame.base), Segment(row.target[index], style)]
+            gutter = self._draft_mark(frame, Segment(" " * frame.gutter, frame.base), row, index == 0)
+            return [gutter, Segment(row.target[index], style)]
         target_style = frame.final_target if final else frame.draft_target
         if frame.role == ROLE_INTERLEAVED:
             if index < len(row.source):
                 return [self._gutter(frame, row, index), *self._source_segments(frame, row, index)]
             index -= len(row.source)
             text = row.target[index] if index < len(row.target) else ""
-            return [self._gutter(frame, row, 1), Segment(text, target_style)]
+            gutter = self._draft_mark(frame, self._gutter(frame, row, 1), row, index == 0 and bool(text))
+            return [gutter, Segment(text, target_style)]
         if frame.role == ROLE_TARGET:
             text = row.target[index] if index < len(row.target) else ""
-            return [self._gutter(frame, row, index), Segment(text, target_style)]
+            gutter = self._draft_mark(frame, self._gutter(frame, row, index), row, index == 0 and bool(text))
+            return [gutter, Segment(text, target_style)]
         return [self._gutter(frame, row, index), *self._source_segments(frame, row, index)]
+
+    @staticmethod
+    def _draft_mark(frame: _Frame, gutter: Segment, row: Row, first: bool) -> Segment:
+        """The gutter, its last cell a DRAFT_MARK on the first line of a translation not yet final."""
+        if row.sentence.final or not first or not gutter.text:
+            return gutter
+        return Segment(gutter.text[:-1] + DRAFT_MARK, frame.revision)
 
     @staticmethod
     def _source_segments(frame: _Frame, row: Row, index: int) -> list[Segment]:
