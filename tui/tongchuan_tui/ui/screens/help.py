@@ -20,6 +20,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("e", "export the transcript"),
     ("d", "switch device (mic)"),
     ("t", "next target language large"),
+    ("v", "voice: mute / unmute"),
     ("↑↓ PgUp Home", "scroll (stops following)"),
     ("End", "back to live"),
     ("[ ]", "previous / next mark ◆"),
