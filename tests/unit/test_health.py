@@ -127,9 +127,25 @@ def test_high_latency_is_slow_and_a_backlog_is_behind() -> None:
     run = live_run()
     run.feed(StatsUpdated(StatsSnapshot(rtt_recent_ms=(3000.0, 2900.0, 3100.0))))
     assert run.state == ("degraded", "slow")
-    run.feed(StatsUpdated(StatsSnapshot(rtt_recent_ms=(200.0,) * 5, behind_live_ms=4000)))
+    live_input = 30_000  # backlog_limit_ms: a live input, whose audio is lost past its bound
+    run.feed(
+        StatsUpdated(
+            StatsSnapshot(rtt_recent_ms=(200.0,) * 5, behind_live_ms=4000, backlog_limit_ms=live_input)
+        )
+    )
     assert run.state == ("degraded", "behind")
-    run.feed(StatsUpdated(StatsSnapshot(rtt_recent_ms=(200.0,) * 5, behind_live_ms=200)))
+    run.feed(
+        StatsUpdated(
+            StatsSnapshot(rtt_recent_ms=(200.0,) * 5, behind_live_ms=200, backlog_limit_ms=live_input)
+        )
+    )
+    assert run.state == ("live", "")
+
+
+def test_a_file_behind_real_time_after_an_outage_is_live_again() -> None:
+    # A file paced 1:1 never catches up what an outage cost it: the lag is shown, but nothing is being lost.
+    run = live_run()
+    run.feed(StatsUpdated(StatsSnapshot(rtt_recent_ms=(200.0,) * 5, behind_live_ms=4000, backlog_limit_ms=0)))
     assert run.state == ("live", "")
 
 

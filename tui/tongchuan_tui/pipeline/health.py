@@ -12,7 +12,7 @@ States, most important first (the first that applies wins):
 - `stalled`: the input gives nothing — no audio arriving (the service session was closed as idle, or no
   audio for `NO_AUDIO_S`), or only silence for `SILENCE_S`;
 - `degraded`: it works, but retrying, slow (recent round trips over `SLOW_RTT_MS`) or behind (the upload
-  trails the speaker by `BEHIND_MS`);
+  trails the speaker by `BEHIND_MS`, live inputs only);
 - `live`: all is well.
 
 `HealthTracker.observe` takes every event and `check` re-derives on the clock (a stall is the absence of
@@ -152,7 +152,10 @@ class HealthTracker:
             self._last_audio_at = now
             self._silent_ms = event.silent_for_ms
         elif isinstance(event, StatsUpdated):
-            self._behind_ms = event.stats.behind_live_ms
+            # Only a live input risks loss by trailing: a file (or a regular file on stdin) that fell behind
+            # real time in an outage stays behind at 1:1 for good, which the lag figure shows, not the health.
+            live = event.stats.backlog_limit_ms > 0
+            self._behind_ms = event.stats.behind_live_ms if live else 0
             self._recent_rtt = event.stats.rtt_recent_ms[-5:]
             self._in_flight = event.stats.in_flight
         elif isinstance(event, Paused):
