@@ -55,6 +55,12 @@ def soak_section(soak: SoakResult) -> Section:
         f" (and {soak.stall_gaps} at a stalled request, after the client had rolled over)",
         soak.pacing_violations == soak.gap_violations == 0,
     )
+    sec.notes += [f"gap: {line}" for line in soak.gap_details[:5]]
+    if soak.requests_logged < soak.requests:
+        sec.notes.append(
+            f"The emulator's log held only the newest {soak.requests_logged} of {soak.requests} requests:"
+            " the faulted share and the kinds are of those."
+        )
     sec.target("Seq contiguous", "0 breaks", f"{soak.seq_breaks} breaks", soak.seq_breaks == 0)
     sec.target(
         "every byte delivered once",

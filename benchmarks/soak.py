@@ -46,6 +46,11 @@ REAIM_S = 0.5
 START_TOLERANCE_MS = 400
 """Two runs' sentence starts that differ by less than this are the same sentence."""
 _PLACEHOLDER_NUMBER = re.compile(r"^\[(\S+) \d+: ")
+_PLACEHOLDER_LENGTH = re.compile(r"^\[(\S+): (\d+\.\d) (\S+)\]$")
+LENGTH_TOLERANCE_S = 0.1
+"""Placeholder lengths (tenths of a second) that differ by this much are the same sentence: the segmenter
+frames audio by 20 ms from the start of each service session, so a stretch re-sent after a rollover falls
+on another frame phase than the fault-free run's, and its rounded length can come out a tenth apart."""
 
 Kind = Callable[[int], dict[str, Any]]
 
@@ -76,7 +81,8 @@ DELAYED = "latency"
 
 @dataclass(frozen=True)
 class Turn:
-    """One period of the rotation: its at-Seq fault, aimed at `seqs`, from request `first_request` on."""
+    """One period of the rotation: its at-Seq fault, aimed at `seqs`, from the request numbered
+    `first_request` on."""
 
     name: str
     label: str
@@ -99,8 +105,8 @@ def plan(turn: int, session_uuid: str | None, newest_seq: int) -> tuple[Turn, Fa
         error_rate=BACKGROUND_RATE, error_code=code, seed=turn, session_uuid=session_uuid, **at_seq
     )
     seqs = {r.seq for r in config.refusals}
-    for at_seq in ("stall_at_seq", "lose_response_at_seq", "http_5xx_at_seq", "reset_at_seq", "error_at_seq"):
-        seqs.update(getattr(config, at_seq))
+    for fault in ("stall_at_seq", "lose_response_at_seq", "http_5xx_at_seq", "reset_at_seq", "error_at_seq"):
+        seqs.update(getattr(config, fault))
     return Turn(name, label, frozenset(seqs), code, 0, session_uuid), config
 
 
@@ -109,7 +115,8 @@ def fired(requests: Sequence[RequestRecord], turn: Turn) -> bool:
     yet: it is, once it is answered)."""
     return any(
         r.fault == turn.label and (turn.label == DELAYED or r.seq in turn.seqs)
-        for r in requests[turn.first_request :]
+        for r in requests
+        if r.number >= turn.first_request
     )
 
 
@@ -118,10 +125,10 @@ def attribute(requests: Sequence[RequestRecord], turns: Sequence[Turn]) -> dict[
     stalled or retried request is logged in a later turn, so the last few turns are looked at), else the
     random rate's code."""
     counts: dict[str, int] = {}
-    for index, record in enumerate(requests):
+    for record in requests:
         if not record.fault:
             continue
-        current = [t for t in turns if t.first_request <= index][-3:]
+        current = [t for t in turns if t.first_request <= record.number][-3:]
         name = next(
             (
                 t.name
@@ -175,6 +182,11 @@ class SoakResult:
     failed_sessions: int = 0
     stall_gaps: int = 0
     """Gaps the emulator saw at a request it had itself stalled (after the client gave the session up)."""
+    gap_details: list[str] = field(default_factory=list)
+    """For each gap violation: the session, Seq and gap, whether the client had moved on to a later
+    session by then, and the session's requests in the seconds before it."""
+    requests_logged: int = 0
+    """Requests the emulator's log still held at the end (all of them unless it overflowed)."""
     seq_breaks: int = 0
     missing_ms: int = 0
     repeated_ms: int = 0
@@ -190,8 +202,9 @@ class SoakResult:
 
     @property
     def faulted_share(self) -> float:
-        """Faulted requests over all requests."""
-        return self.faulted / self.requests if self.requests else 0.0
+        """Faulted requests over the requests logged (all of them, unless the log overflowed)."""
+        logged = self.requests_logged or self.requests
+        return self.faulted / logged if logged else 0.0
 
 
 def _options() -> SessionOptions:
@@ -235,7 +248,8 @@ def _aim(emu: EmulatorThread, number: int, turns: list[Turn]) -> Turn:
     newest = current.packets[-1].seq if current and current.packets else 0
     turn, config = plan(number, current.session_uuid if current else None, newest)
     emu.call(functools.partial(emu.handle.set_faults, config))
-    turn = dataclasses.replace(turn, first_request=len(state.requests))
+    # The request's number, not an index into the log: the log keeps only the newest requests.
+    turn = dataclasses.replace(turn, first_request=state.requests_total)
     turns.append(turn)
     return turn
 
@@ -250,19 +264,50 @@ def _normalised(finals: dict[str, Sentence]) -> list[tuple[int, str, str]]:
     return [(s.start_ms, text(s.source_text), text(s.target_text)) for s in ordered if s.source_text]
 
 
+def _same_text(a: str, b: str) -> bool:
+    """Equal, or the same placeholder whose lengths differ by a frame phase (LENGTH_TOLERANCE_S)."""
+    if a == b:
+        return True
+    ma, mb = _PLACEHOLDER_LENGTH.match(a), _PLACEHOLDER_LENGTH.match(b)
+    if ma is None or mb is None or (ma[1], ma[3]) != (mb[1], mb[3]):
+        return False
+    return abs(float(ma[2]) - float(mb[2])) <= LENGTH_TOLERANCE_S + 1e-9
+
+
 def _compare(clean: list[tuple[int, str, str]], faulted: list[tuple[int, str, str]]) -> list[str]:
     diff: list[str] = []
     for a, b in itertools.zip_longest(clean, faulted):
-        if a is None or b is None or abs(a[0] - b[0]) > START_TOLERANCE_MS or a[1:] != b[1:]:
+        if (
+            a is None
+            or b is None
+            or abs(a[0] - b[0]) > START_TOLERANCE_MS
+            or not (_same_text(a[1], b[1]) and _same_text(a[2], b[2]))
+        ):
             diff.append(f"fault-free {a} vs faulted {b}")
     return diff
+
+
+def _gap_detail(state: Any, ours: Sequence[Any], session: Any, violation: Any) -> str:
+    """One gap violation told in full, to find whose it was."""
+    index = ours.index(session)
+    later = [s for s in ours[index + 1 :] if s.packets]
+    moved_on = bool(later) and later[0].packets[0].received_at < violation.at
+    before = [
+        f"{r.at - violation.at:+.2f}s Seq {r.seq} {r.code or 'ok'}{f' [{r.fault}]' if r.fault else ''}"
+        for r in state.requests
+        if r.session_uuid == session.session_uuid and violation.at - 8.0 <= r.at <= violation.at + 0.5
+    ]
+    return (
+        f"session {index} Seq {violation.seq}: {violation.amount_ms:.0f} ms without audio; client had "
+        f"{'' if moved_on else 'not '}moved on; its requests: {', '.join(before) or 'none'}"
+    )
 
 
 def _judge(
     result: SoakResult, emu: EmulatorThread, record: Recorded, audio_ms: int, turns: Sequence[Turn]
 ) -> None:
     state = emu.call(lambda: emu.handle.state)
-    result.requests = len(state.requests)
+    result.requests, result.requests_logged = state.requests_total, len(state.requests)
     faulted = [r for r in state.requests if r.fault]
     result.faulted = sum(1 for r in faulted if r.fault != DELAYED)
     result.faulted_by_kind = attribute(state.requests, turns)
@@ -276,6 +321,7 @@ def _judge(
         own = [v for v in s.gap_violations if (s.session_uuid, v.seq) not in stalled]
         result.gap_violations += len(own)
         result.stall_gaps += len(s.gap_violations) - len(own)
+        result.gap_details += [_gap_detail(state, ours, s, v) for v in own]
         result.failed_sessions += bool(s.failed) and (bool(own) or bool(s.pacing_violations))
     accepted: dict[str, set[int]] = {}
     for s in ours:
@@ -313,7 +359,10 @@ async def run_soak(seconds: float) -> SoakResult:
     clean, faulted = Recorded(), Recorded()
     with (
         EmulatorThread() as quiet,
-        EmulatorThread(variant=WireVariant(duplicate_seq="refuse")) as noisy,
+        # A request log long enough to judge every request of the run (about 7 a second, retries included).
+        EmulatorThread(
+            variant=WireVariant(duplicate_seq="refuse"), request_log_size=int(seconds * 20) + 2000
+        ) as noisy,
     ):
         turns: list[Turn] = []
         rotate = asyncio.ensure_future(_rotate_faults(noisy, turns))

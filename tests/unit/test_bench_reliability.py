@@ -36,6 +36,16 @@ def test_transcripts_match_across_a_rollover_despite_the_emulator_renumbering_it
     assert len(_compare(_normalised(clean), _normalised(faulted))) == 1
 
 
+def test_a_re_sent_sentence_may_come_out_a_tenth_of_a_second_longer_but_no_more() -> None:
+    # The re-sent stretch lies on another 20 ms frame phase: its rounded length can differ by 0.1 s.
+    clean = {"0:1": _sentence("0:1", 170960, "[语音 3: 6.2 秒]")}
+    faulted = {"4:1": _sentence("4:1", 170977, "[语音 1: 6.1 秒]")}
+    assert _compare(_normalised(clean), _normalised(faulted)) == []
+    for cut in ("[语音 1: 5.9 秒]", "[speech 1: 6.1 s]", "[语音 1: 6.1 秒] x"):
+        faulted["4:1"] = _sentence("4:1", 170977, cut)
+        assert len(_compare(_normalised(clean), _normalised(faulted))) == 1, cut
+
+
 def test_a_client_s_lag_refusals_and_rollovers_come_from_its_json_lines() -> None:
     lines = [
         {"type": "ChunkSent", "sent_at_ms": 1000, "audio_start_ms": 0, "duration_ms": 200},
@@ -65,29 +75,38 @@ def test_every_kind_of_the_soak_s_rotation_fires_at_its_seq_under_its_label() ->
     assert len(labels) == len(AT_SEQ_KINDS)
 
 
+def _numbered(first: int, *records: RequestRecord) -> list[RequestRecord]:
+    """Records as the emulator's log holds them deep into a long run: numbered from `first`, the earlier
+    ones fallen off the log."""
+    return [dataclasses.replace(r, number=first + i) for i, r in enumerate(records)]
+
+
 def test_faulted_requests_are_put_down_to_the_kind_aimed_at_them_else_to_the_random_rate() -> None:
+    # 7,000 requests into the soak: the log's first record is not request 0.
     turns = [
-        Turn("stall", "stall", frozenset({5}), "InternalError", 0),
-        Turn("reset", "reset", frozenset({9}), "ServiceUnavailable", 2),
+        Turn("stall", "stall", frozenset({5}), "InternalError", 7000),
+        Turn("reset", "reset", frozenset({9}), "ServiceUnavailable", 7002),
     ]
-    requests = [
+    requests = _numbered(
+        7000,
         RequestRecord(0.0, "TongChuanSync", "s", 4, "InternalError", "InternalError"),
         RequestRecord(0.1, "TongChuanSync", "s", 6, "", None),
         RequestRecord(0.2, "TongChuanSync", "s", 9, "reset", "reset"),
         # The stalled request is logged late, in the next period.
         RequestRecord(9.0, "TongChuanSync", "s", 5, "", "stall"),
         RequestRecord(9.1, "TongChuanSync", "s", 10, "ServiceUnavailable", "ServiceUnavailable"),
-    ]
+    )
     expected = {"random InternalError": 1, "reset": 1, "stall": 1, "random ServiceUnavailable": 1}
     assert attribute(requests, turns) == expected
 
 
 def test_a_period_s_fault_has_fired_once_a_request_at_its_seq_bears_its_label() -> None:
-    turn = Turn("HTTP 503", "HTTP503", frozenset({13, 15}), "InternalError", 1, "now")
-    requests = [
+    turn = Turn("HTTP 503", "HTTP503", frozenset({13, 15}), "InternalError", 5001, "now")
+    requests = _numbered(
+        5000,
         RequestRecord(0.0, "TongChuanSync", "now", 13, "HTTP503", "HTTP503"),  # before the period
         RequestRecord(0.1, "TongChuanSync", "now", 12, "InternalError", "InternalError"),
-    ]
+    )
     assert not fired(requests, turn)  # so a rollover now re-aims it at the next session
-    requests.append(RequestRecord(0.2, "TongChuanSync", "now", 15, "HTTP503", "HTTP503"))
+    requests += _numbered(5002, RequestRecord(0.2, "TongChuanSync", "now", 15, "HTTP503", "HTTP503"))
     assert fired(requests, turn)

@@ -6,6 +6,7 @@ import pytest
 
 from tongchuan_tui.emulator.faults import FaultConfig, FaultInjector, Refusal
 from tongchuan_tui.emulator.ratelimit import RateLimiter
+from tongchuan_tui.emulator.state import EmulatorState, RequestLog, RequestRecord
 
 
 def test_at_seq_faults_hit_the_first_attempt_only_by_default() -> None:
@@ -92,3 +93,16 @@ def test_rate_limit_is_per_second_per_secret_id_and_action() -> None:
     assert all(limiter.allow("a", "TongChuanDisplay") for _ in range(50))
     now[0] += 1.0
     assert limiter.allow("a", "TongChuanSync")
+
+
+def test_the_request_log_keeps_the_newest_and_numbers_every_request_in_order() -> None:
+    log = RequestLog(size=3)
+    for seq in range(5):
+        log.add(RequestRecord(float(seq), "TongChuanSync", "a", seq, ""))
+    records, total = log.snapshot()
+    # A long run marks a point in the log by number: it still means the same request once older ones fell off.
+    assert [(r.number, r.seq) for r in records] == [(2, 2), (3, 3), (4, 4)]
+    assert total == 5
+    state = EmulatorState(sessions=(), requests=records, requests_total=total)
+    assert state.to_json()["requests_total"] == 5
+    assert [r["number"] for r in state.to_json()["requests"]] == [2, 3, 4]

@@ -11,6 +11,7 @@ from tongchuan_tui.emulator.engine import GAP_LIMIT_S, PACING_TOLERANCE_MS
 from tongchuan_tui.emulator.faults import FaultConfig
 from tongchuan_tui.emulator.ratelimit import DEFAULT_LIMITS
 from tongchuan_tui.emulator.segmenter import SegmenterConfig
+from tongchuan_tui.emulator.state import REQUEST_LOG_SIZE
 from tongchuan_tui.emulator.variants import WireVariant
 
 DEFAULT_HOST = "127.0.0.1"
@@ -41,6 +42,8 @@ class EmulatorOptions:
     pacing_tolerance_ms: float = PACING_TOLERANCE_MS
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     variant: WireVariant = field(default_factory=WireVariant)
+    request_log_size: int = REQUEST_LOG_SIZE
+    """How many of the newest requests the state route lists (a long soak judged from it wants them all)."""
     refused_targets: frozenset[str] = frozenset()
     """Target languages this account may not use: uploads into them are refused as an invalid Target (to
     check that one refused target of a multi-target client leaves the others running)."""

@@ -51,7 +51,7 @@ class EmulatorServer:
         )
         self.faults = FaultInjector(options.faults)
         self.limiter = RateLimiter(options.rate_limits, clock)
-        self.requests = RequestLog()
+        self.requests = RequestLog(options.request_log_size)
         self._accounts = {
             options.secret_id: auth.Account(options.secret_id, options.secret_key, options.token),
         }
@@ -68,8 +68,9 @@ class EmulatorServer:
     @property
     def state(self) -> EmulatorState:
         """A snapshot of every session and the recent requests."""
+        requests, total = self.requests.snapshot()
         return EmulatorState(
-            sessions=self.engine.snapshot(), requests=self.requests.snapshot(), variant=self.variant
+            sessions=self.engine.snapshot(), requests=requests, variant=self.variant, requests_total=total
         )
 
     def set_variant(self, variant: WireVariant) -> None:

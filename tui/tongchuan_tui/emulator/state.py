@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -95,6 +96,9 @@ class RequestRecord:
     seq: int | None
     code: str
     fault: str | None = None
+    number: int = 0
+    """Its place among every request the emulator has logged (0 first): the log keeps only the newest, so
+    a long run that marks a point in it keeps this number, not an index into `EmulatorState.requests`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,8 @@ class EmulatorState:
     sessions: tuple[SessionSnapshot, ...]
     requests: tuple[RequestRecord, ...]
     variant: WireVariant = field(default_factory=WireVariant)
+    requests_total: int = 0
+    """How many requests were logged in all (older ones have fallen off `requests`)."""
 
     def session(self, session_uuid: str) -> SessionSnapshot:
         """The (latest) session with this SessionUuid; KeyError listing the known ones otherwise."""
@@ -137,6 +143,7 @@ class EmulatorState:
         return {
             "sessions": [s.to_json() for s in self.sessions],
             "requests": [asdict(r) for r in self.requests],
+            "requests_total": self.requests_total,
             "variant": self.variant.to_json(),
         }
 
@@ -147,13 +154,15 @@ class RequestLog:
     def __init__(self, size: int = REQUEST_LOG_SIZE) -> None:
         self._lock = threading.Lock()
         self._records: deque[RequestRecord] = deque(maxlen=size)
+        self._total = 0
 
     def add(self, record: RequestRecord) -> None:
-        """Append one record (the oldest falls off when full)."""
+        """Append one record, numbered in order (the oldest falls off when full)."""
         with self._lock:
-            self._records.append(record)
+            self._records.append(dataclasses.replace(record, number=self._total))
+            self._total += 1
 
-    def snapshot(self) -> tuple[RequestRecord, ...]:
-        """The records, oldest first."""
+    def snapshot(self) -> tuple[tuple[RequestRecord, ...], int]:
+        """The records, oldest first, and how many were added in all."""
         with self._lock:
-            return tuple(self._records)
+            return tuple(self._records), self._total
