@@ -180,6 +180,15 @@ async def wait_until(clock: Clock, event: asyncio.Event, deadline: float | None)
     if deadline <= clock.monotonic():
         await asyncio.sleep(0)  # always yield, so a caller looping on a past deadline cannot starve the loop
         return event.is_set()
+    if type(clock) is SystemClock:
+        # The loop's own timer on its own clock (time.monotonic): no helper tasks. Every packet of every
+        # target waits here a few times, and two tasks a wait were a third of a session's CPU.
+        try:
+            async with asyncio.timeout_at(deadline):
+                await event.wait()
+        except TimeoutError:
+            pass
+        return event.is_set()
     waiter = asyncio.ensure_future(event.wait())
     timer = asyncio.ensure_future(clock.sleep_until(deadline))
     try:
@@ -194,6 +203,17 @@ async def wait_until(clock: Clock, event: asyncio.Event, deadline: float | None)
 
 async def call_with_deadline(clock: Clock, awaitable: Awaitable[T], deadline: float) -> T:
     """Await `awaitable`, cancelling it at `deadline` on `clock`; raises TimeoutError then."""
+    if type(clock) is SystemClock:
+        # As in wait_until: the loop's timer, no helper tasks (a TimeoutError of the awaitable's own, before
+        # the deadline, goes through as it is).
+        timeout = asyncio.timeout_at(deadline)
+        try:
+            async with timeout:
+                return await awaitable
+        except TimeoutError:
+            if timeout.expired():
+                raise TimeoutError("deadline passed") from None
+            raise
     task = asyncio.ensure_future(awaitable)
     timer = asyncio.ensure_future(clock.sleep_until(deadline))
     try:

@@ -120,6 +120,8 @@ class Scheduler:
             service=service, clock=clock, limits=limits, stream=self._stream, action=self._action, emit=emit
         )
         self.wake = asyncio.Event()
+        self._needs_audio = True
+        """Whether the loop waits for more audio (rather than for the pacing budget): see `audio_arrived`."""
         self.current: ServiceSession | None = None
         self.stop_reason: str | None = None
         self.input_ended = False
@@ -148,6 +150,13 @@ class Scheduler:
         return self._stream.chunk_ms * BYTES_PER_MS
 
     # ----- commands (called from the session, on the loop's thread) -----
+
+    def audio_arrived(self) -> None:
+        """The reader queued more audio. It wakes the loop only when the loop waits for audio: a wait for
+        the pacing budget ends no sooner for it, and waking for every 20 ms frame cost each target's loop
+        fifty wake-ups a second."""
+        if self._needs_audio:
+            self.wake.set()
 
     def request_stop(self, reason: str) -> None:
         """End after draining what is due."""
@@ -202,6 +211,7 @@ class Scheduler:
         try:
             while True:
                 self.wake.clear()
+                self._needs_audio = True
                 if self.current is None:
                     outcome = await self._idle_step()
                     if outcome is not None:
@@ -248,6 +258,7 @@ class Scheduler:
                 if budget >= size:
                     await self._send(session, remaining, size, is_end=True, reason=self._closing_reason())
                 else:
+                    self._needs_audio = False  # the drain's end is fixed: only the budget is awaited
                     await wait_until(self._clock, self.wake, session.due_at(session.sent_bytes + size))
                 return
             available = remaining
@@ -262,6 +273,7 @@ class Scheduler:
             await self._send(session, size, size, is_end=False, reason="")
             return
         if available >= self._chunk_bytes:
+            self._needs_audio = False  # a packet's worth is there: only its due time is awaited
             await wait_until(self._clock, self.wake, session.due_at(session.sent_bytes + self._chunk_bytes))
             return
         idle_deadline = session.last_ok + IDLE_CLOSE_S

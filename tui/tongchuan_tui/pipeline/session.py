@@ -334,7 +334,7 @@ class InterpreterSession:
                 for lane in self.lanes:
                     if lane.running:
                         lane.backlog.append(data)
-                        lane.scheduler.wake.set()
+                        lane.scheduler.audio_arrived()
         except AudioInputError as error:
             self._input_error = str(error)
         finally:
