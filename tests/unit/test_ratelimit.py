@@ -18,7 +18,14 @@ import pytest
 from tongchuan_tui.api.models import ACTION_DISPLAY, ACTION_RECOGNIZE, ACTION_SYNC
 from tongchuan_tui.emulator.ratelimit import RateLimiter
 from tongchuan_tui.pipeline.clock import FakeClock
-from tongchuan_tui.pipeline.ratelimit import DEFAULT_LIMITS, GUARD_S, STREAM_TTL_S, WINDOW_S, RateLimits
+from tongchuan_tui.pipeline.ratelimit import (
+    DEFAULT_LIMITS,
+    GUARD_S,
+    STREAM_TTL_S,
+    WINDOW_S,
+    RateLimits,
+    Stream,
+)
 from tongchuan_tui.pipeline.ratelimit_file import FileStore, budget_path
 
 
@@ -273,3 +280,33 @@ async def test_a_budget_file_that_becomes_unusable_leaves_a_private_budget(tmp_p
     directory.rmdir()
     await stream.acquire()
     assert limits.used(ACTION_SYNC) == 1
+
+
+async def test_streams_that_cannot_keep_real_time_even_at_500_ms_are_told_once() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock)
+    users = [limits.stream(ACTION_SYNC, 200) for _ in range(11)]
+
+    async def round_of(streams: list[Stream]) -> list[str]:
+        warnings = []
+        for user in streams:
+            await user.acquire()
+            if user.warning is not None:
+                warnings.append(user.warning)
+                user.warning = None
+        return warnings
+
+    # 11 streams at 500 ms make 22 Sync/s: under the 22.7/s that 25 per 1.1 s sustains.
+    assert await clock.run(round_of(users)) == []
+    users.append(limits.stream(ACTION_SYNC, 200))
+    first = await clock.run(round_of(users))
+    assert len(first) == 1
+    assert first[0].startswith("12 service sessions")
+    assert "24 TongChuanSync requests/s" in first[0]
+    assert "22.7/s" in first[0]
+    assert await clock.run(round_of(users)) == []  # said once, not by every stream
+    # Back under the budget, and over it again: said again.
+    await users.pop().close()
+    assert await clock.run(round_of(users)) == []
+    users.append(limits.stream(ACTION_SYNC, 200))
+    assert len(await clock.run(round_of(users))) == 1

@@ -26,6 +26,7 @@ from tongchuan_tui.pipeline.events import (
     SessionStarted,
     StatsUpdated,
     TargetEnded,
+    WarningRaised,
 )
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.session import InterpreterSession, SessionOptions
@@ -207,3 +208,22 @@ async def test_split_mode_polls_display_for_each_target() -> None:
     en = [s.source_text for s in finals if s.target == "en"]
     assert en
     assert en == [s.source_text for s in finals if s.target == "ja"]
+
+
+async def test_targets_that_cannot_keep_real_time_are_told_once_and_still_run() -> None:
+    clock = FakeClock()
+    # 4 targets at 500 ms make 8 Sync/s: within a limit of 8, over the 7.3/s it sustains (8 per 1.1 s).
+    limits = RateLimits(clock, {ACTION_SYNC: 8, ACTION_RECOGNIZE: 8, ACTION_DISPLAY: 50})
+    run = await run_session(make_pcm(6_000), clock=clock, limits=limits, target="en", targets=FOUR)
+    assert run.code == exitcodes.OK
+    warned = [e for e in run.of(WarningRaised) if isinstance(e, WarningRaised) and e.code == "budget"]
+    assert len(warned) == 1
+    assert warned[0].message.startswith("4 service sessions on this account need 8 TongChuanSync requests/s")
+    assert "behind real time" in warned[0].message
+    # Three targets fit (6/s): nothing to say.
+    calm_clock = FakeClock()
+    calm_limits = RateLimits(calm_clock, {ACTION_SYNC: 8, ACTION_RECOGNIZE: 8, ACTION_DISPLAY: 50})
+    calm = await run_session(
+        make_pcm(6_000), clock=calm_clock, limits=calm_limits, target="en", targets=FOUR[:3]
+    )
+    assert not [e for e in calm.of(WarningRaised) if isinstance(e, WarningRaised) and e.code == "budget"]

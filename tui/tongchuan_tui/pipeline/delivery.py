@@ -14,7 +14,7 @@ from tongchuan_tui.api.errors import ApiError, NetworkError, TsiError
 from tongchuan_tui.api.models import ACTION_SYNC, ApiResult, UploadRequest
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.pipeline.clock import Clock, call_with_deadline
-from tongchuan_tui.pipeline.events import Event, RequestFailed, RequestRetried
+from tongchuan_tui.pipeline.events import Event, RequestFailed, RequestRetried, WarningRaised
 from tongchuan_tui.pipeline.pacing import ServiceSession
 from tongchuan_tui.pipeline.ratelimit import RateLimits, Stream
 
@@ -74,6 +74,9 @@ class Delivery:
         attempt = 0
         while True:
             await self._stream.acquire()
+            if self._stream.warning is not None:
+                self._emit(WarningRaised(self._stream.warning, code="budget"))
+                self._stream.warning = None
             started = self._clock.monotonic()
             if started - session.last_ok > GAP_GIVE_UP_S:
                 raise Abandoned(NetworkError("no answer within the service's 6-second gap"))

@@ -90,13 +90,38 @@ def take(state: State, action: str, limit: int, now: float) -> float:
     return max(1e-3, float(times[0]) + span - now)
 
 
+def sustained_rate(limit: int) -> float:
+    """Requests a second the window allows when they go on for good: `limit` per WINDOW_S + GUARD_S."""
+    return limit / (WINDOW_S + GUARD_S)
+
+
+def streams_of(state: State, action: str) -> int:
+    """How many streams of `action` the plan counts now."""
+    return sum(1 for s in state.get("streams", {}).values() if s["action"] == action)
+
+
+def shortfall(streams: int, action: str, limit: int) -> str | None:
+    """Why `streams` uploading streams cannot keep up with real time even at the longest packets, or None
+    if they can."""
+    needed = streams * 1000 / MAX_PACKET_MS
+    sustained = sustained_rate(limit)
+    if needed <= sustained:
+        return None
+    return (
+        f"{streams} service sessions on this account need {needed:g} {action} requests/s even at"
+        f" {MAX_PACKET_MS} ms packets, but its limit of {limit}/s sustains {sustained:.1f}/s with the"
+        f" client's safety margin: they fall {100 * (1 - sustained / needed):.0f} % behind real time"
+        " (run fewer targets or inputs at once)"
+    )
+
+
 def plan(state: State, stream: str, action: str, base_ms: int, limit: int, now: float) -> int:
     """Refresh `stream` (uploads of `action`, configured `base_ms`) and return its planned packet length."""
     streams = state.setdefault("streams", {})
     streams[stream] = {"action": action, "base_ms": base_ms, "seen": now, "pid": os.getpid()}
     for key in [k for k, s in streams.items() if now - float(s["seen"]) > STREAM_TTL_S]:
         del streams[key]
-    count = sum(1 for s in streams.values() if s["action"] == action)
+    count = streams_of(state, action)
     # n streams at c ms each make n * 1000 / c requests a second: keep that under the planned share.
     needed = math.ceil(1000 * count / (limit * PLAN_SHARE) / PLAN_STEP_MS) * PLAN_STEP_MS
     return min(MAX_PACKET_MS, max(base_ms, needed))
@@ -114,6 +139,9 @@ class Stream:
         """The packet length to use now (updated by every `acquire`)."""
         self.granted_at = 0.0
         """When the last slot was taken (the budget's clock)."""
+        self.warning: str | None = None
+        """Set (once for the whole process, on one of its streams) when the account's streams stop fitting
+        in its budget even at the longest packets: the stream's owner tells the user and clears it."""
 
     async def acquire(self) -> None:
         """Wait for a request slot; refreshes this stream's plan."""
@@ -146,6 +174,8 @@ class RateLimits:
         """With `spread`: per action, the earliest moment this process may be granted its next slot."""
         self._seen: State = {}
         """The state as of this process's last transaction (for `headroom` without a transaction)."""
+        self._short: dict[str, bool] = {}
+        """Per action, whether the streams were last seen not to fit (so the user is told once a time)."""
 
     def stream(self, action: str, base_ms: int) -> Stream:
         """A new uploading stream of `action`, configured for `base_ms` packets."""
@@ -163,7 +193,7 @@ class RateLimits:
                 await self.clock.sleep(at - now)
         while True:
 
-            def step(state: State) -> tuple[float, int, float]:
+            def step(state: State) -> tuple[float, int, float, int]:
                 # The time is read under the lock: a slot is stamped when it is really taken.
                 now = self.clock.monotonic()
                 chunk = 0
@@ -171,14 +201,22 @@ class RateLimits:
                     chunk = plan(state, stream.id, stream.action, stream.base_ms, limit, now)
                 wait = take(state, action, limit, now)
                 self._seen = {"windows": dict(state.get("windows", {}))}
-                return wait, chunk, now
+                return wait, chunk, now, streams_of(state, action)
 
-            wait, chunk, now = await self.store.transact(step)
+            wait, chunk, now, count = await self.store.transact(step)
             if wait <= 0:
                 if stream is not None:
                     stream.granted_at = now
+                    self._check_fit(stream, count)
                 return chunk
             await self.clock.sleep(wait)
+
+    def _check_fit(self, stream: Stream, count: int) -> None:
+        """Tell `stream` (once until they fit again) that the account's streams no longer fit."""
+        why = shortfall(count, stream.action, self.limits[stream.action])
+        if why is not None and not self._short.get(stream.action):
+            stream.warning = why
+        self._short[stream.action] = why is not None
 
     async def join(self, streams: list[Stream]) -> None:
         """Count `streams` in the plan before their first request, so that streams starting together (the
