@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
 import sys
 import time
@@ -15,6 +13,8 @@ from typing import Any
 import click
 
 from tongchuan_tui import exitcodes
+from tongchuan_tui.commands.preflight import output_paths_problem, preflight_input, terminal_problem
+from tongchuan_tui.commands.reporting import StderrReporter, account_for_output, exit_summary
 from tongchuan_tui.config import Settings
 from tongchuan_tui.logs import SecretFilter
 from tongchuan_tui.runtime import RunPlan, plan_journal_path, session_engine, with_demo_defaults
@@ -204,54 +204,6 @@ def start_live_outputs(plan: RunPlan, *, headless: bool) -> Any:
     return outputs
 
 
-def terminal_problem(headless: bool) -> str | None:
-    """Why the full-screen UI cannot run here (no terminal to draw on or read keys from), if it cannot.
-
-    The UI reads keys from stdin and draws on stderr; under cron, systemd, `ssh host cmd` or a pipe it would
-    write escape codes into a log and wait for keys that never come.
-    """
-    if headless:
-        return None
-    for name, stream in (("stdin", sys.__stdin__), ("stderr", sys.__stderr__)):
-        try:
-            is_tty = stream is not None and os.isatty(stream.fileno())
-        except (OSError, ValueError):
-            is_tty = False
-        if not is_tty:
-            return (
-                f"no terminal for the UI ({name} is not a terminal): add --plain or --jsonl to run "
-                "headless, or run it in a terminal (ssh -t)"
-            )
-    return None
-
-
-def preflight_input(spec: str) -> str | None:
-    """Before the UI takes the terminal: the one-line reason a microphone or file input cannot work, if any.
-
-    (Headless runs find the same problems when the source starts; the UI would show them in a dialog
-    over an empty transcript, so the cheap checks are made first.)
-    """
-    from tongchuan_tui.audio.source import AudioInputError
-
-    spec = spec.strip()
-    try:
-        if spec == "mic" or spec.startswith("mic:"):
-            from tongchuan_tui.audio.devices import list_devices, resolve_device
-
-            resolve_device(list_devices(), spec[4:].strip() or None if spec.startswith("mic:") else None)
-        elif spec != "-" and "://" not in spec:
-            from tongchuan_tui.audio.decode import open_audio
-
-            path = Path(spec).expanduser()
-            if not path.is_file():
-                return f"{spec}: no such file; check the path given to --input"
-            container, _ = open_audio(str(path), what=spec)
-            container.close()
-    except AudioInputError as exc:
-        return str(exc)
-    return None
-
-
 async def run_headless(plan: RunPlan, *, jsonl: bool) -> int:
     """Interpret with the plain or JSONL printer on stdout until the input ends or a signal arrives.
 
@@ -325,128 +277,6 @@ async def run_engine(engine: Any, early: list[int]) -> int:
             loop.remove_signal_handler(signum)
 
 
-class StderrReporter:
-    """Diagnostics of a headless run, one line each on stderr, each said once.
-
-    A final RequestFailed is not printed: the SessionEnded that follows says the same as the reason for the
-    exit code. A service session the engine failed (FailedOperation) is replaced by a new one; if the run
-    then ends well, the last line says it recovered. Lag past 10 s, 20 s, 40 s… behind live is reported.
-    """
-
-    LAG_FIRST_MS = 10_000
-
-    def __init__(self) -> None:
-        self.replaced = 0
-        self._replaced_codes: list[str] = []
-        self._lag_warn_at = self.LAG_FIRST_MS
-
-    def __call__(self, event: object) -> None:
-        from tongchuan_tui.pipeline.events import (
-            RequestFailed,
-            RequestRetried,
-            SessionEnded,
-            StatsUpdated,
-            WarningRaised,
-        )
-
-        if isinstance(event, RequestRetried):
-            _stderr(f"retrying {event.action} (attempt {event.attempt}): {event.code}: {event.message}")
-        elif isinstance(event, RequestFailed) and not event.final:
-            self.replaced += 1
-            if event.code not in self._replaced_codes:
-                self._replaced_codes.append(event.code)
-            _stderr(
-                f"{event.action} failed: {event.code}: {event.message}; "
-                "going on in a new service session from the audio not yet answered"
-            )
-        elif isinstance(event, WarningRaised):
-            _stderr(f"warning: {event.message}")
-        elif isinstance(event, StatsUpdated):
-            self._lag(event.stats.behind_live_ms)
-        elif isinstance(event, SessionEnded):
-            if event.exit_code not in (0, 130, 143) and event.message:
-                _stderr(event.message)
-            elif self.replaced:
-                noun = "service session" if self.replaced == 1 else "service sessions"
-                _stderr(
-                    f"recovered: {self.replaced} {noun} failed ({', '.join(self._replaced_codes)}) "
-                    "and the interpretation went on in new ones"
-                )
-
-    def _lag(self, behind_ms: int) -> None:
-        if behind_ms >= self._lag_warn_at:
-            _stderr(f"warning: {behind_ms / 1000:.0f} s behind live: the service is answering slowly")
-            while self._lag_warn_at <= behind_ms:
-                self._lag_warn_at *= 2
-        elif behind_ms < self.LAG_FIRST_MS // 2:
-            self._lag_warn_at = self.LAG_FIRST_MS
-
-
-def output_paths_problem(plan: RunPlan, *, from_flag: bool) -> str | None:
-    """Before anything starts: the one-line reason the journal or the audio recording cannot be written."""
-    if plan.journal_path is not None:
-        if from_flag:
-            what, fix = "--log", "give another path, or --no-log"
-        else:
-            what, fix = "journal_dir", "set journal_dir to a folder you can write, or give --no-log"
-        problem = writable_problem(plan.journal_path, what, fix)
-        if problem is not None:
-            return problem
-    if plan.record_audio is not None:
-        return writable_problem(plan.record_audio.expanduser(), "--record-audio", "give another path")
-    return None
-
-
-def writable_problem(path: Path, what: str, fix: str) -> str | None:
-    """Why a file cannot be created (or appended to) at `path`, naming `what` gave it; None if it can.
-
-    Tried for real (the folder made, the file opened for appending and removed again if it was new), as
-    permissions alone do not tell (root, read-only mounts, /proc).
-    """
-    if path.is_dir():
-        return f"{what}: {path} is a folder, not a file; give a file name, {fix}"
-    folder = path.parent
-    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        return f"{what}: {blocker} is a file, not a folder; {fix}"
-    existed = path.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.close(fd)
-    except OSError as exc:
-        return f"{what}: {path} cannot be written ({exc.strerror or exc}); {fix}"
-    if not existed:
-        with contextlib.suppress(OSError):
-            path.unlink()
-    return None
-
-
-def account_for_output(code: int, session: Any, printer: Any = None) -> int:
-    """Say on stderr what output was lost (stdout, journal, recording); the exit code that tells the truth.
-
-    A run that otherwise ended well (0, 130, 143) but lost output exits OUTPUT_LOST; a failure keeps its code.
-    """
-    lost: list[str] = []
-    if printer is not None and printer.lost:
-        lost.append(f"stdout: {printer.lost} {printer.unit}(s) could not be written ({printer.error})")
-    for output in session.outputs:
-        lines_lost = getattr(output, "lines_lost", 0)
-        if lines_lost:
-            written = getattr(output, "lines_written", 0)
-            state = "was never written" if not written else f"is missing {lines_lost} line(s)"
-            lost.append(f"journal {output.path} {state} ({lines_lost} of {lines_lost + written} lines lost)")
-        if getattr(output, "failed", False):
-            seconds = output.bytes_written / 32_000
-            lost.append(f"audio recording {output.path} stopped after {seconds:.1f} s; the rest is not in it")
-    if not lost:
-        return code
-    _stderr("lost output: " + "; ".join(lost))
-    if code in (exitcodes.OK, exitcodes.INTERRUPTED, exitcodes.TERMINATED):
-        return exitcodes.OUTPUT_LOST
-    return code
-
-
 def run_ui(plan: RunPlan, live_status: Any = None) -> int:
     """Interpret in the Textual UI; the session runs on its engine's thread, the UI is one subscriber.
 
@@ -501,16 +331,6 @@ def run_ui(plan: RunPlan, live_status: Any = None) -> int:
         )
     )
     return account_for_output(code, engine.session)
-
-
-def exit_summary(reason: str, message: str, sentences: int, elapsed_s: float, journal: Path | None) -> str:
-    """The one line left on stderr once the UI is gone: how it ended, how much, and where it is kept."""
-    seconds = max(0, int(elapsed_s))
-    duration = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    how = f"{reason} ({message})" if message else reason
-    kept = f"journal {journal}" if journal is not None else "no journal"
-    plural = "" if sentences == 1 else "s"
-    return f"session {how}: {sentences} sentence{plural} in {duration}; {kept}"
 
 
 def _exporter(journal_path: Path) -> Any:

@@ -73,7 +73,8 @@ async def run_host(plan: RunPlan, paths: SessionPaths, *, output: str | None = N
     The session runs on its engine's thread; the control server on its own; printers and the stderr
     reporter write from theirs. This loop only waits and handles signals.
     """
-    from tongchuan_tui.commands.run import SIGNAL_REASONS, StderrReporter, account_for_output, run_engine
+    from tongchuan_tui.commands.reporting import StderrReporter, account_for_output
+    from tongchuan_tui.commands.run import SIGNAL_REASONS, run_engine
     from tongchuan_tui.pipeline.offload import ThreadedSink
     from tongchuan_tui.pipeline.sinks import FdWriter, JsonlSink, PlainSink
     from tongchuan_tui.runtime import session_engine

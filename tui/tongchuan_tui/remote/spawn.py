@@ -68,7 +68,8 @@ def detach_command(
     secret_filter: SecretFilter | None = None,
 ) -> int:
     """Start a background host for the session the options describe; returns the exit code."""
-    from tongchuan_tui.commands.run import make_plan, preflight_input
+    from tongchuan_tui.commands.preflight import preflight_input
+    from tongchuan_tui.commands.run import make_plan
     from tongchuan_tui.remote.live import LiveSession, check, next_default_name
 
     if settings.input.strip() == "-" and not options.get("demo"):
