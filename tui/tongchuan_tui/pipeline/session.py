@@ -25,30 +25,24 @@ from tongchuan_tui.pipeline.backlog import Piece
 from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
 from tongchuan_tui.pipeline.events import (
     Event,
-    HealthChanged,
     InputChanged,
     MarkAdded,
     Paused,
     Resumed,
     Sentence,
-    SentenceRevised,
     SentenceVoiced,
     SessionEnded,
     SessionStarted,
     Sink,
-    StatsSnapshot,
-    StatsUpdated,
     TargetEnded,
     WarningRaised,
 )
-from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
-from tongchuan_tui.pipeline.lag import LagMeter
-from tongchuan_tui.pipeline.lane import TargetLane
+from tongchuan_tui.pipeline.lane import TargetLane, running_lanes
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.reporting import SessionReporter
 from tongchuan_tui.pipeline.scheduler import Outcome
-from tongchuan_tui.pipeline.stats import StatsCollector
 from tongchuan_tui.pipeline.transcript import Transcript
 from tongchuan_tui.pipeline.voicing import VoicedTranscript
 
@@ -56,7 +50,6 @@ __all__ = ["InterpreterSession", "SessionOptions"]
 
 log = logging.getLogger(__name__)
 
-STATS_INTERVAL_S = 1.0
 NON_LIVE_READ_AHEAD_MS = 2_000
 """How far a file or stdin is read ahead of what is sent: enough to coalesce catch-up packets of 500 ms,
 small enough that the backlog shown is real lag rather than a full buffer of readily available audio."""
@@ -85,16 +78,11 @@ class InterpreterSession:
         self._clock: Clock = clock or SystemClock()
         self._limits = rate_limits or RateLimits(self._clock)
         self._source = source
-        self._sinks: list[Sink] = list(sinks)
-        self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
-        self._stats = StatsCollector(self._clock)
-        self._health = HealthTracker(self._clock)
         # TTS is asked of the first target only: one voice track, in the language shown large by default.
         self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
         self._voiced_count = 0
         self._meter = LevelMeter()
-        self._lag = LagMeter(self._clock)
         self._started_at = self._clock.monotonic()
         targets = options.all_targets
         self.multi = len(targets) > 1
@@ -117,6 +105,14 @@ class InterpreterSession:
             )
             for i, target in enumerate(targets)
         ]
+        self._reporter = SessionReporter(
+            clock=self._clock,
+            limits=self._limits,
+            lanes=self.lanes,
+            position_ms=self.position_ms,
+            max_backlog_ms=options.max_backlog_ms,
+            sinks=sinks,
+        )
         self._tapped = 0
         self._reading = asyncio.Event()
         self._reading.set()
@@ -134,7 +130,7 @@ class InterpreterSession:
         return self.lanes[0].transcript
 
     def _running(self) -> list[TargetLane]:
-        return [lane for lane in self.lanes if lane.running] or self.lanes[:1]
+        return running_lanes(self.lanes)
 
     # ----- SessionLike -----
 
@@ -147,7 +143,7 @@ class InterpreterSession:
 
     def add_sink(self, sink: Sink) -> None:
         """Receive every event from now on."""
-        self._sinks.append(sink)
+        self._reporter.add_sink(sink)
 
     def stop(self, reason: str = "stopped") -> None:
         """End gracefully (reason: stopped, interrupted, terminated); called again, stop awaiting results."""
@@ -156,7 +152,7 @@ class InterpreterSession:
                 lane.collector.hurry()
             return
         self._stop_requested = True
-        self._publish_health(self._health.stopping())
+        self._reporter.stopping()
         for lane in self.lanes:
             lane.scheduler.request_stop(reason)
         self._reading.set()
@@ -258,7 +254,7 @@ class InterpreterSession:
         # Some inputs only know once open whether they are live (a URL of a finished recording is not).
         self._adopt(self._source)
         self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
-        ticker = asyncio.ensure_future(self._tick())
+        ticker = asyncio.ensure_future(self._reporter.tick())
         try:
             if self.multi:
                 # Every target in the account's plan before the first packet: all planned for all of them.
@@ -301,7 +297,7 @@ class InterpreterSession:
         self._finished = True
         for lane in self.lanes:
             lane.finish()
-        self._emit_stats()
+        self._reporter.emit_stats()
         self._emit(
             SessionEnded(
                 reason=outcome.reason,
@@ -343,50 +339,6 @@ class InterpreterSession:
                     lane.scheduler.input_ended = True
                     lane.scheduler.wake.set()
 
-    async def _tick(self) -> None:
-        """Stats every STATS_INTERVAL_S; the health state re-derived more often (a stall has no event)."""
-        next_stats = self._clock.monotonic() + STATS_INTERVAL_S
-        while True:
-            await self._clock.sleep(min(CHECK_INTERVAL_S, max(0.0, next_stats - self._clock.monotonic())))
-            if self._clock.monotonic() >= next_stats:
-                next_stats += STATS_INTERVAL_S
-                self._emit_stats()
-            self._publish_health(self._health.check())
-
-    def _emit_stats(self) -> None:
-        self._emit(StatsUpdated(self._snapshot()))
-        if self.multi:
-            for lane in self.lanes:
-                self._emit(StatsUpdated(lane.snapshot(), target=lane.target))
-
-    def _speaker_ms(self) -> int:
-        """Where the speaker is on the timeline now: the newest audio (live), or the 1:1 listener (file)."""
-        lane = (self._running() or self.lanes)[0]
-        if lane.backlog.live:
-            return self.position_ms()
-        return self.position_ms() + lane.scheduler.behind_live_ms()
-
-    def _snapshot(self) -> StatsSnapshot:
-        """The whole session's health: every target's requests; the worst backlog and lag."""
-        return self._stats.snapshot(
-            in_flight=sum(lane.in_flight for lane in self.lanes),
-            backlog_ms=max(len(lane.backlog) for lane in self.lanes) // BYTES_PER_MS,
-            behind_live_ms=self._behind_live_ms(),
-            rate_headroom=self._limits.headroom(),
-            backlog_limit_ms=self.options.max_backlog_ms if self.lanes[0].backlog.live else 0,
-        )
-
-    def _behind_live_ms(self) -> int:
-        """Lag for every kind of input: the unsent backlog (live), or against real time (file, stdin file)."""
-        lanes = self._running() or self.lanes
-        if lanes[0].backlog.live:
-            return max(lane.scheduler.behind_live_ms() for lane in lanes)
-        return self._lag.sample(
-            waiting=any(len(lane.backlog) > 0 for lane in lanes),
-            paused=lanes[0].scheduler.paused,
-            sent_ms=min(lane.scheduler.sent_end for lane in lanes) // BYTES_PER_MS,
-        )
-
     def _report_input_warnings(self, source: AudioSource) -> None:
         """What an input has to say while running (a URL reconnecting) reaches every sink."""
         if isinstance(source, ThreadedSource):
@@ -416,41 +368,8 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
-        """Hand an event to the stats, the health tracker and every sink, in order.
-
-        A change of health follows the event that caused it, but for the end: `SessionEnded` stays last.
-        (A target's own stats, `StatsUpdated` with a target, are for that target's pane only.)
-        """
-        whole = not (isinstance(event, StatsUpdated) and event.target)
-        if whole:
-            self._stats.observe(event)
-        if isinstance(event, SentenceRevised):
-            self._stats.sentence_shown(event.sentence, self._speaker_ms())
-        if isinstance(event, SessionEnded):
-            self._publish_health(self._health.observe(event))
-            self._publish(event)
-            return
-        self._publish(event)
-        if whole:
-            self._publish_health(self._health.observe(event))
-
-    def _publish_health(self, changed: HealthChanged | None) -> None:
-        if changed is not None:
-            self._publish(changed)
-
-    def _publish(self, event: Event) -> None:
-        """Hand an event to every sink, in order; a failing sink is reported once."""
-        failed: list[str] = []
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception as error:
-                if id(sink) not in self._broken_sinks:
-                    self._broken_sinks.add(id(sink))
-                    log.exception("sink %r failed", sink)
-                    failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
-        for message in failed:
-            self._emit(WarningRaised(message=message, code="sink-failed"))
+        """Hand an event to the stats, the health tracker and every sink (see `reporting`)."""
+        self._reporter.emit(event)
 
     def _voiced(self, sentence: Sentence, audio: bytes) -> None:
         """A final sentence's speech arrived (once per sentence): placed at the current position."""
