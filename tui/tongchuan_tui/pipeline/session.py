@@ -7,6 +7,9 @@ are simply not read while paused), lets each lane's scheduler send it, collects 
 `SessionEnded` last. One target failing for good ends only its lane (`TargetEnded`). Commands (`stop`,
 `pause`, `resume`, `mark`, `switch_source`) may come at any time from the loop's thread. A second `stop()`
 stops waiting for late results.
+
+The session owns two collaborators: `reader.SourceReader` copies the source into the lanes' backlogs, and
+`reporting.SessionReporter` hands every event to the sinks, with the stats and health state derived from them.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from tongchuan_tui import exitcodes
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
-from tongchuan_tui.audio.threaded import ThreadedSource
 from tongchuan_tui.pipeline.backlog import Piece
-from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
+from tongchuan_tui.pipeline.clock import Clock, SystemClock
 from tongchuan_tui.pipeline.events import (
     Event,
     InputChanged,
@@ -35,12 +37,12 @@ from tongchuan_tui.pipeline.events import (
     SessionStarted,
     Sink,
     TargetEnded,
-    WarningRaised,
 )
 from tongchuan_tui.pipeline.lane import TargetLane, running_lanes
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.reader import SourceReader, backlog_bound
 from tongchuan_tui.pipeline.reporting import SessionReporter
 from tongchuan_tui.pipeline.scheduler import Outcome
 from tongchuan_tui.pipeline.transcript import Transcript
@@ -49,10 +51,6 @@ from tongchuan_tui.pipeline.voicing import VoicedTranscript
 __all__ = ["InterpreterSession", "SessionOptions"]
 
 log = logging.getLogger(__name__)
-
-NON_LIVE_READ_AHEAD_MS = 2_000
-"""How far a file or stdin is read ahead of what is sent: enough to coalesce catch-up packets of 500 ms,
-small enough that the backlog shown is real lag rather than a full buffer of readily available audio."""
 
 
 class InterpreterSession:
@@ -96,7 +94,7 @@ class InterpreterSession:
                 service=service,
                 clock=self._clock,
                 limits=self._limits,
-                backlog_bytes=self._backlog_bound(source),
+                backlog_bytes=backlog_bound(options.max_backlog_ms, source),
                 live=source.live,
                 out=self._emit,
                 on_packet=self._on_packet,
@@ -113,12 +111,15 @@ class InterpreterSession:
             max_backlog_ms=options.max_backlog_ms,
             sinks=sinks,
         )
+        self._reader = SourceReader(
+            lanes=self.lanes,
+            clock=self._clock,
+            max_backlog_ms=options.max_backlog_ms,
+            stopping=lambda: self._stop_requested,
+            levels=self._emit_levels,
+            emit=self._emit,
+        )
         self._tapped = 0
-        self._reading = asyncio.Event()
-        self._reading.set()
-        self._reader: asyncio.Task[None] | None = None
-        self._reader_generation = 0
-        self._input_error: str | None = None
         self._stop_requested = False
         self._paused_at = 0
         self._ran = False
@@ -134,13 +135,6 @@ class InterpreterSession:
 
     # ----- SessionLike -----
 
-    def _backlog_bound(self, source: AudioSource) -> int:
-        """Bytes a backlog may hold: max_backlog_ms for live input, a short read-ahead otherwise."""
-        bound_ms = self.options.max_backlog_ms
-        if not source.live:
-            bound_ms = min(bound_ms, NON_LIVE_READ_AHEAD_MS)
-        return bound_ms * BYTES_PER_MS
-
     def add_sink(self, sink: Sink) -> None:
         """Receive every event from now on."""
         self._reporter.add_sink(sink)
@@ -155,13 +149,13 @@ class InterpreterSession:
         self._reporter.stopping()
         for lane in self.lanes:
             lane.scheduler.request_stop(reason)
-        self._reading.set()
+        self._reader.release()
 
     def pause(self) -> None:
         """Send what is due with IsEnd and stop the timeline until `resume`."""
         if self.paused or self._stop_requested:
             return
-        self._reading.clear()
+        self._reader.hold()
         positions = [lane.scheduler.request_pause() for lane in self._running()]
         self._paused_at = positions[0]
         self._emit(Paused(at_ms=self._paused_at))
@@ -172,7 +166,7 @@ class InterpreterSession:
             return
         for lane in self._running():
             lane.scheduler.request_resume()
-        self._reading.set()
+        self._reader.release()
         self._emit(Resumed(at_ms=self._paused_at))
 
     def mark(self, label: str = "") -> None:
@@ -186,29 +180,21 @@ class InterpreterSession:
         """
         if not self._ran:
             self._source = source
-            self._adopt(source)
+            self._reader.adopt(source)
             return
         if self._finished:
             return
-        self._report_input_warnings(source)
+        self._reader.report_warnings(source)
         await source.start()
         old, self._source = self._source, source
-        self._reader_generation += 1
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._reader.abandon()
         with contextlib.suppress(Exception):
             await old.stop()
-        self._adopt(source)
+        self._reader.adopt(source)
         for lane in self.lanes:
             lane.scheduler.input_ended = False
         self._emit(InputChanged(at_ms=self.lanes[0].backlog.tail // BYTES_PER_MS, input=source.description))
-        self._reader = asyncio.ensure_future(self._read(source, self._reader_generation))
-
-    def _adopt(self, source: AudioSource) -> None:
-        for lane in self.lanes:
-            lane.backlog.live = source.live
-            lane.backlog.max_bytes = self._backlog_bound(source)
+        self._reader.start(source)
 
     # ----- state for front ends -----
 
@@ -246,14 +232,14 @@ class InterpreterSession:
                 targets=opts.all_targets if self.multi else (),
             )
         )
-        self._report_input_warnings(self._source)
+        self._reader.report_warnings(self._source)
         try:
             await self._source.start()
         except AudioInputError as error:
             return self._end(Outcome("failed", exitcodes.BAD_INPUT, str(error)))
         # Some inputs only know once open whether they are live (a URL of a finished recording is not).
-        self._adopt(self._source)
-        self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
+        self._reader.adopt(self._source)
+        self._reader.start(self._source)
         ticker = asyncio.ensure_future(self._reporter.tick())
         try:
             if self.multi:
@@ -265,7 +251,8 @@ class InterpreterSession:
             log.exception("session failed")
             outcome = Outcome("failed", exitcodes.UNEXPECTED, f"unexpected error: {error}")
         finally:
-            tasks = [ticker, *([self._reader] if self._reader is not None else [])]
+            reading = self._reader.task
+            tasks = [ticker, *([reading] if reading is not None else [])]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -275,9 +262,10 @@ class InterpreterSession:
 
     async def _run_lane(self, lane: TargetLane) -> Outcome:
         outcome = await lane.run()
-        if self._input_error is not None and outcome.reason == "input-ended":
-            outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, self._input_error)
-        if self.multi and outcome.reason == "failed" and self._input_error is None:
+        input_error = self._reader.error
+        if input_error is not None and outcome.reason == "input-ended":
+            outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, input_error)
+        if self.multi and outcome.reason == "failed" and input_error is None:
             # Its own failure (not the input's): the others go on without it; the reader no longer feeds it
             # nor waits for it.
             lane.backlog.space.set()
@@ -307,42 +295,6 @@ class InterpreterSession:
             )
         )
         return outcome.exit_code
-
-    async def _read(self, source: AudioSource, generation: int) -> None:
-        """Source → every running lane's backlog, with backpressure for non-live sources (the slowest lane
-        sets the pace) and discarding while paused."""
-        try:
-            async for data in source.frames():
-                if self._stop_requested:
-                    break
-                if not self._reading.is_set():
-                    if source.live:
-                        continue
-                    await wait_until(self._clock, self._reading, None)
-                    if self._stop_requested:
-                        break
-                if not source.live:
-                    for lane in self.lanes:
-                        while lane.running and not lane.backlog.has_space():
-                            await wait_until(self._clock, lane.backlog.space, None)
-                if source.live:
-                    self._emit_levels(data)
-                for lane in self.lanes:
-                    if lane.running:
-                        lane.backlog.append(data)
-                        lane.scheduler.audio_arrived()
-        except AudioInputError as error:
-            self._input_error = str(error)
-        finally:
-            if generation == self._reader_generation:
-                for lane in self.lanes:
-                    lane.scheduler.input_ended = True
-                    lane.scheduler.wake.set()
-
-    def _report_input_warnings(self, source: AudioSource) -> None:
-        """What an input has to say while running (a URL reconnecting) reaches every sink."""
-        if isinstance(source, ThreadedSource):
-            source.on_warning = lambda message: self._emit(WarningRaised(message=message, code="input"))
 
     def _on_packet(self, pieces: list[Piece], data: bytes) -> None:
         """A packet goes out: tap and meter the audio no target sent before (a rollover resends some, and
