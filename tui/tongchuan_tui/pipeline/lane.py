@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
@@ -165,3 +165,8 @@ class TargetLane:
     def in_flight(self) -> int:
         """Requests awaiting an answer (uploads and polls)."""
         return self.scheduler.in_flight + self.collector.in_flight
+
+
+def running_lanes(lanes: Sequence[TargetLane]) -> list[TargetLane]:
+    """The lanes that still take audio; the first lane if none does (what the session shows is its own)."""
+    return [lane for lane in lanes if lane.running] or list(lanes[:1])

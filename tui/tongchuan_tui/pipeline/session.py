@@ -7,6 +7,9 @@ are simply not read while paused), lets each lane's scheduler send it, collects 
 `SessionEnded` last. One target failing for good ends only its lane (`TargetEnded`). Commands (`stop`,
 `pause`, `resume`, `mark`, `switch_source`) may come at any time from the loop's thread. A second `stop()`
 stops waiting for late results.
+
+The session owns two collaborators: `reader.SourceReader` copies the source into the lanes' backlogs, and
+`reporting.SessionReporter` hands every event to the sinks, with the stats and health state derived from them.
 """
 
 from __future__ import annotations
@@ -20,46 +23,34 @@ from tongchuan_tui import exitcodes
 from tongchuan_tui.api.service import TsiService
 from tongchuan_tui.audio.format import BYTES_PER_MS
 from tongchuan_tui.audio.source import AudioInputError, AudioSource
-from tongchuan_tui.audio.threaded import ThreadedSource
 from tongchuan_tui.pipeline.backlog import Piece
-from tongchuan_tui.pipeline.clock import Clock, SystemClock, wait_until
+from tongchuan_tui.pipeline.clock import Clock, SystemClock
 from tongchuan_tui.pipeline.events import (
     Event,
-    HealthChanged,
     InputChanged,
     MarkAdded,
     Paused,
     Resumed,
     Sentence,
-    SentenceRevised,
     SentenceVoiced,
     SessionEnded,
     SessionStarted,
     Sink,
-    StatsSnapshot,
-    StatsUpdated,
     TargetEnded,
-    WarningRaised,
 )
-from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
-from tongchuan_tui.pipeline.lag import LagMeter
-from tongchuan_tui.pipeline.lane import TargetLane
+from tongchuan_tui.pipeline.lane import TargetLane, running_lanes
 from tongchuan_tui.pipeline.meter import LevelMeter
 from tongchuan_tui.pipeline.options import SessionOptions
 from tongchuan_tui.pipeline.ratelimit import RateLimits
+from tongchuan_tui.pipeline.reader import SourceReader, backlog_bound
+from tongchuan_tui.pipeline.reporting import SessionReporter
 from tongchuan_tui.pipeline.scheduler import Outcome
-from tongchuan_tui.pipeline.stats import StatsCollector
 from tongchuan_tui.pipeline.transcript import Transcript
 from tongchuan_tui.pipeline.voicing import VoicedTranscript
 
 __all__ = ["InterpreterSession", "SessionOptions"]
 
 log = logging.getLogger(__name__)
-
-STATS_INTERVAL_S = 1.0
-NON_LIVE_READ_AHEAD_MS = 2_000
-"""How far a file or stdin is read ahead of what is sent: enough to coalesce catch-up packets of 500 ms,
-small enough that the backlog shown is real lag rather than a full buffer of readily available audio."""
 
 
 class InterpreterSession:
@@ -85,16 +76,11 @@ class InterpreterSession:
         self._clock: Clock = clock or SystemClock()
         self._limits = rate_limits or RateLimits(self._clock)
         self._source = source
-        self._sinks: list[Sink] = list(sinks)
-        self._broken_sinks: set[int] = set()
         self._audio_tap = audio_tap
-        self._stats = StatsCollector(self._clock)
-        self._health = HealthTracker(self._clock)
         # TTS is asked of the first target only: one voice track, in the language shown large by default.
         self._voicing = VoicedTranscript(self._voiced) if options.tts is not None else None
         self._voiced_count = 0
         self._meter = LevelMeter()
-        self._lag = LagMeter(self._clock)
         self._started_at = self._clock.monotonic()
         targets = options.all_targets
         self.multi = len(targets) > 1
@@ -108,7 +94,7 @@ class InterpreterSession:
                 service=service,
                 clock=self._clock,
                 limits=self._limits,
-                backlog_bytes=self._backlog_bound(source),
+                backlog_bytes=backlog_bound(options.max_backlog_ms, source),
                 live=source.live,
                 out=self._emit,
                 on_packet=self._on_packet,
@@ -117,12 +103,23 @@ class InterpreterSession:
             )
             for i, target in enumerate(targets)
         ]
+        self._reporter = SessionReporter(
+            clock=self._clock,
+            limits=self._limits,
+            lanes=self.lanes,
+            position_ms=self.position_ms,
+            max_backlog_ms=options.max_backlog_ms,
+            sinks=sinks,
+        )
+        self._reader = SourceReader(
+            lanes=self.lanes,
+            clock=self._clock,
+            max_backlog_ms=options.max_backlog_ms,
+            stopping=lambda: self._stop_requested,
+            levels=self._emit_levels,
+            emit=self._emit,
+        )
         self._tapped = 0
-        self._reading = asyncio.Event()
-        self._reading.set()
-        self._reader: asyncio.Task[None] | None = None
-        self._reader_generation = 0
-        self._input_error: str | None = None
         self._stop_requested = False
         self._paused_at = 0
         self._ran = False
@@ -134,20 +131,13 @@ class InterpreterSession:
         return self.lanes[0].transcript
 
     def _running(self) -> list[TargetLane]:
-        return [lane for lane in self.lanes if lane.running] or self.lanes[:1]
+        return running_lanes(self.lanes)
 
     # ----- SessionLike -----
 
-    def _backlog_bound(self, source: AudioSource) -> int:
-        """Bytes a backlog may hold: max_backlog_ms for live input, a short read-ahead otherwise."""
-        bound_ms = self.options.max_backlog_ms
-        if not source.live:
-            bound_ms = min(bound_ms, NON_LIVE_READ_AHEAD_MS)
-        return bound_ms * BYTES_PER_MS
-
     def add_sink(self, sink: Sink) -> None:
         """Receive every event from now on."""
-        self._sinks.append(sink)
+        self._reporter.add_sink(sink)
 
     def stop(self, reason: str = "stopped") -> None:
         """End gracefully (reason: stopped, interrupted, terminated); called again, stop awaiting results."""
@@ -156,16 +146,16 @@ class InterpreterSession:
                 lane.collector.hurry()
             return
         self._stop_requested = True
-        self._publish_health(self._health.stopping())
+        self._reporter.stopping()
         for lane in self.lanes:
             lane.scheduler.request_stop(reason)
-        self._reading.set()
+        self._reader.release()
 
     def pause(self) -> None:
         """Send what is due with IsEnd and stop the timeline until `resume`."""
         if self.paused or self._stop_requested:
             return
-        self._reading.clear()
+        self._reader.hold()
         positions = [lane.scheduler.request_pause() for lane in self._running()]
         self._paused_at = positions[0]
         self._emit(Paused(at_ms=self._paused_at))
@@ -176,7 +166,7 @@ class InterpreterSession:
             return
         for lane in self._running():
             lane.scheduler.request_resume()
-        self._reading.set()
+        self._reader.release()
         self._emit(Resumed(at_ms=self._paused_at))
 
     def mark(self, label: str = "") -> None:
@@ -190,29 +180,21 @@ class InterpreterSession:
         """
         if not self._ran:
             self._source = source
-            self._adopt(source)
+            self._reader.adopt(source)
             return
         if self._finished:
             return
-        self._report_input_warnings(source)
+        self._reader.report_warnings(source)
         await source.start()
         old, self._source = self._source, source
-        self._reader_generation += 1
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._reader.abandon()
         with contextlib.suppress(Exception):
             await old.stop()
-        self._adopt(source)
+        self._reader.adopt(source)
         for lane in self.lanes:
             lane.scheduler.input_ended = False
         self._emit(InputChanged(at_ms=self.lanes[0].backlog.tail // BYTES_PER_MS, input=source.description))
-        self._reader = asyncio.ensure_future(self._read(source, self._reader_generation))
-
-    def _adopt(self, source: AudioSource) -> None:
-        for lane in self.lanes:
-            lane.backlog.live = source.live
-            lane.backlog.max_bytes = self._backlog_bound(source)
+        self._reader.start(source)
 
     # ----- state for front ends -----
 
@@ -250,15 +232,15 @@ class InterpreterSession:
                 targets=opts.all_targets if self.multi else (),
             )
         )
-        self._report_input_warnings(self._source)
+        self._reader.report_warnings(self._source)
         try:
             await self._source.start()
         except AudioInputError as error:
             return self._end(Outcome("failed", exitcodes.BAD_INPUT, str(error)))
         # Some inputs only know once open whether they are live (a URL of a finished recording is not).
-        self._adopt(self._source)
-        self._reader = asyncio.ensure_future(self._read(self._source, self._reader_generation))
-        ticker = asyncio.ensure_future(self._tick())
+        self._reader.adopt(self._source)
+        self._reader.start(self._source)
+        ticker = asyncio.ensure_future(self._reporter.tick())
         try:
             if self.multi:
                 # Every target in the account's plan before the first packet: all planned for all of them.
@@ -269,7 +251,8 @@ class InterpreterSession:
             log.exception("session failed")
             outcome = Outcome("failed", exitcodes.UNEXPECTED, f"unexpected error: {error}")
         finally:
-            tasks = [ticker, *([self._reader] if self._reader is not None else [])]
+            reading = self._reader.task
+            tasks = [ticker, *([reading] if reading is not None else [])]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -279,9 +262,10 @@ class InterpreterSession:
 
     async def _run_lane(self, lane: TargetLane) -> Outcome:
         outcome = await lane.run()
-        if self._input_error is not None and outcome.reason == "input-ended":
-            outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, self._input_error)
-        if self.multi and outcome.reason == "failed" and self._input_error is None:
+        input_error = self._reader.error
+        if input_error is not None and outcome.reason == "input-ended":
+            outcome = lane.outcome = Outcome("failed", exitcodes.BAD_INPUT, input_error)
+        if self.multi and outcome.reason == "failed" and input_error is None:
             # Its own failure (not the input's): the others go on without it; the reader no longer feeds it
             # nor waits for it.
             lane.backlog.space.set()
@@ -301,7 +285,7 @@ class InterpreterSession:
         self._finished = True
         for lane in self.lanes:
             lane.finish()
-        self._emit_stats()
+        self._reporter.emit_stats()
         self._emit(
             SessionEnded(
                 reason=outcome.reason,
@@ -311,86 +295,6 @@ class InterpreterSession:
             )
         )
         return outcome.exit_code
-
-    async def _read(self, source: AudioSource, generation: int) -> None:
-        """Source → every running lane's backlog, with backpressure for non-live sources (the slowest lane
-        sets the pace) and discarding while paused."""
-        try:
-            async for data in source.frames():
-                if self._stop_requested:
-                    break
-                if not self._reading.is_set():
-                    if source.live:
-                        continue
-                    await wait_until(self._clock, self._reading, None)
-                    if self._stop_requested:
-                        break
-                if not source.live:
-                    for lane in self.lanes:
-                        while lane.running and not lane.backlog.has_space():
-                            await wait_until(self._clock, lane.backlog.space, None)
-                if source.live:
-                    self._emit_levels(data)
-                for lane in self.lanes:
-                    if lane.running:
-                        lane.backlog.append(data)
-                        lane.scheduler.audio_arrived()
-        except AudioInputError as error:
-            self._input_error = str(error)
-        finally:
-            if generation == self._reader_generation:
-                for lane in self.lanes:
-                    lane.scheduler.input_ended = True
-                    lane.scheduler.wake.set()
-
-    async def _tick(self) -> None:
-        """Stats every STATS_INTERVAL_S; the health state re-derived more often (a stall has no event)."""
-        next_stats = self._clock.monotonic() + STATS_INTERVAL_S
-        while True:
-            await self._clock.sleep(min(CHECK_INTERVAL_S, max(0.0, next_stats - self._clock.monotonic())))
-            if self._clock.monotonic() >= next_stats:
-                next_stats += STATS_INTERVAL_S
-                self._emit_stats()
-            self._publish_health(self._health.check())
-
-    def _emit_stats(self) -> None:
-        self._emit(StatsUpdated(self._snapshot()))
-        if self.multi:
-            for lane in self.lanes:
-                self._emit(StatsUpdated(lane.snapshot(), target=lane.target))
-
-    def _speaker_ms(self) -> int:
-        """Where the speaker is on the timeline now: the newest audio (live), or the 1:1 listener (file)."""
-        lane = (self._running() or self.lanes)[0]
-        if lane.backlog.live:
-            return self.position_ms()
-        return self.position_ms() + lane.scheduler.behind_live_ms()
-
-    def _snapshot(self) -> StatsSnapshot:
-        """The whole session's health: every target's requests; the worst backlog and lag."""
-        return self._stats.snapshot(
-            in_flight=sum(lane.in_flight for lane in self.lanes),
-            backlog_ms=max(len(lane.backlog) for lane in self.lanes) // BYTES_PER_MS,
-            behind_live_ms=self._behind_live_ms(),
-            rate_headroom=self._limits.headroom(),
-            backlog_limit_ms=self.options.max_backlog_ms if self.lanes[0].backlog.live else 0,
-        )
-
-    def _behind_live_ms(self) -> int:
-        """Lag for every kind of input: the unsent backlog (live), or against real time (file, stdin file)."""
-        lanes = self._running() or self.lanes
-        if lanes[0].backlog.live:
-            return max(lane.scheduler.behind_live_ms() for lane in lanes)
-        return self._lag.sample(
-            waiting=any(len(lane.backlog) > 0 for lane in lanes),
-            paused=lanes[0].scheduler.paused,
-            sent_ms=min(lane.scheduler.sent_end for lane in lanes) // BYTES_PER_MS,
-        )
-
-    def _report_input_warnings(self, source: AudioSource) -> None:
-        """What an input has to say while running (a URL reconnecting) reaches every sink."""
-        if isinstance(source, ThreadedSource):
-            source.on_warning = lambda message: self._emit(WarningRaised(message=message, code="input"))
 
     def _on_packet(self, pieces: list[Piece], data: bytes) -> None:
         """A packet goes out: tap and meter the audio no target sent before (a rollover resends some, and
@@ -416,41 +320,8 @@ class InterpreterSession:
             self._emit(level)
 
     def _emit(self, event: Event) -> None:
-        """Hand an event to the stats, the health tracker and every sink, in order.
-
-        A change of health follows the event that caused it, but for the end: `SessionEnded` stays last.
-        (A target's own stats, `StatsUpdated` with a target, are for that target's pane only.)
-        """
-        whole = not (isinstance(event, StatsUpdated) and event.target)
-        if whole:
-            self._stats.observe(event)
-        if isinstance(event, SentenceRevised):
-            self._stats.sentence_shown(event.sentence, self._speaker_ms())
-        if isinstance(event, SessionEnded):
-            self._publish_health(self._health.observe(event))
-            self._publish(event)
-            return
-        self._publish(event)
-        if whole:
-            self._publish_health(self._health.observe(event))
-
-    def _publish_health(self, changed: HealthChanged | None) -> None:
-        if changed is not None:
-            self._publish(changed)
-
-    def _publish(self, event: Event) -> None:
-        """Hand an event to every sink, in order; a failing sink is reported once."""
-        failed: list[str] = []
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception as error:
-                if id(sink) not in self._broken_sinks:
-                    self._broken_sinks.add(id(sink))
-                    log.exception("sink %r failed", sink)
-                    failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
-        for message in failed:
-            self._emit(WarningRaised(message=message, code="sink-failed"))
+        """Hand an event to the stats, the health tracker and every sink (see `reporting`)."""
+        self._reporter.emit(event)
 
     def _voiced(self, sentence: Sentence, audio: bytes) -> None:
         """A final sentence's speech arrived (once per sentence): placed at the current position."""

@@ -31,6 +31,7 @@ from tongchuan_tui.ui.rows import TranscriptRows
 from tongchuan_tui.ui.screens.help import HelpScreen
 from tongchuan_tui.ui.session_control import SessionControl
 from tongchuan_tui.ui.text import format_elapsed
+from tongchuan_tui.ui.view_options import MIN_COLUMNS, MIN_ROWS, ViewOptions
 from tongchuan_tui.ui.widgets.header import HeaderInfo, LiveStatus, SessionHeader, StatusInfo
 from tongchuan_tui.ui.widgets.panes import LAYOUTS, TranscriptPanes
 from tongchuan_tui.ui.widgets.stats import StatsPane, summary_text
@@ -41,13 +42,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_HZ = 20
 """Redraws per second at most."""
-NARROW_COLUMNS = 100
-"""Below this width the automatic layout stacks the panes."""
-STATS_COLUMNS = 120
-"""From this width the stats are a pane beside the transcript; below it, one summary line under it."""
-MIN_COLUMNS = 40
-MIN_ROWS = 12
-"""Below this size the transcript cannot be read: the screen says so (the header's health stays)."""
 
 
 class UiSettings(Protocol):
@@ -60,7 +54,7 @@ class UiSettings(Protocol):
     def final_only(self) -> bool: ...
 
 
-class InterpreterApp(FindActions, SessionControl):
+class InterpreterApp(FindActions, SessionControl, ViewOptions):
     """Shows a `SessionLike`'s transcript and health, and turns keys into session commands."""
 
     CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "palette.tcss"]
@@ -145,10 +139,6 @@ class InterpreterApp(FindActions, SessionControl):
         yield Input(placeholder="search the transcript (Enter; Escape cancels)", id="search")
         yield LiveStatus(self._status_info(following=True), id="status")
         yield Footer()
-
-    @property
-    def panes(self) -> TranscriptPanes:
-        return self.query_one(TranscriptPanes)
 
     @property
     def source_pane(self) -> TranscriptPane:
@@ -270,49 +260,16 @@ class InterpreterApp(FindActions, SessionControl):
             new_below=0 if following else max(0, model.transcript.admitted - self._admitted_when_scrolled),
         )
 
-    # -- layout ------------------------------------------------------------------------------------------
-
-    def resolved_layout(self) -> str:
-        """The layout in use: the chosen one, or for `auto` side by side unless the terminal is narrow."""
-        if self.layout_choice in LAYOUTS:
-            return self.layout_choice
-        return "side" if self.size.width >= NARROW_COLUMNS else "stacked"
-
-    def _apply_layout(self) -> None:
-        self.panes.set_layout(self.resolved_layout())
-
-    def on_resize(self) -> None:
-        self._apply_size()
-        self._apply_layout()
-
-    def _wide(self) -> bool:
-        return self.size.width >= STATS_COLUMNS
-
-    def _apply_size(self) -> None:
-        """Stats as a pane or a summary line by width; the too-small notice below the size that works."""
-        self._sized = self.size
-        self.query_one(StatsPane).display = self.stats_visible and self._wide()
-        self.query_one("#stats-summary").display = self.stats_visible and not self._wide()
-        small = self.size.width < MIN_COLUMNS or self.size.height < MIN_ROWS
-        self.set_class(small, "-too-small")
-        self._drawn_generation = -1  # whichever now shows the stats draws them next frame
-
-    def _relayout(self) -> None:
-        self._apply_layout()
-        self.panes.show(self.model.transcript, final_only=self.final_only)
-        model = self.model
-        if model.mark_list and (len(model.mark_list), model.transcript.generation) != self._marks_drawn:
-            self._marks_drawn = (len(model.mark_list), model.transcript.generation)
-            self._marked = model.marked_keys()
-            self.panes.set_marked(self._marked)
-
     def on_transcript_panes_following_changed(self, event: TranscriptPanes.FollowingChanged) -> None:
         if not event.following:
             self._admitted_when_scrolled = self.model.transcript.admitted
         self._refresh_hints()
+        self._show_status()
+
+    def _show_status(self) -> None:
         self.query_one(LiveStatus).set_info(self._status_info())
 
-    # -- view actions (the session's own, and quitting, are in SessionControl) ---------------------------
+    # -- what the keys do now (the view's actions are in ViewOptions, the session's in SessionControl) ---
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Behind a dialog, keys must not reach the session (an `m` in the device list is not a mark).
@@ -341,51 +298,6 @@ class InterpreterApp(FindActions, SessionControl):
         if hints != self._hints:
             self._hints = hints
             self.refresh_bindings()
-
-    def action_cycle_layout(self) -> None:
-        """Side by side → stacked → interleaved → translation only → side by side."""
-        current = self.resolved_layout()
-        self.layout_choice = LAYOUTS[(LAYOUTS.index(current) + 1) % len(LAYOUTS)]
-        self._apply_layout()
-        self._relayout()
-        self.query_one(LiveStatus).set_info(self._status_info())
-
-    def action_cycle_target(self) -> None:
-        """Of a multi-target session, show the next target language large (the others below)."""
-        if len(self.model.targets) < 2:
-            self.notify("This session has one target language.")
-            return
-        large = self.model.cycle_target()
-        self.panes.set_target(large)
-        self._relayout()
-        self.notify(f"Showing {large} large.")
-
-    def action_toggle_final_only(self) -> None:
-        """Show translations only once final, or live."""
-        self.final_only = not self.final_only
-        self._relayout()
-        self.query_one(LiveStatus).set_info(self._status_info())
-        self.notify("Translations appear once final." if self.final_only else "Translations appear live.")
-
-    def action_toggle_stats(self) -> None:
-        """Show or hide the stats pane."""
-        self.stats_visible = not self.stats_visible
-        self._apply_size()
-
-    def _voice_line(self) -> str:
-        return self.services.voice_status() if self.services.voice_status is not None else ""
-
-    def action_toggle_voice(self) -> None:
-        """Mute or unmute the voice on its output device."""
-        if self.services.toggle_voice is None:
-            self.notify("No voice device: start with --voice-device to hear the translation.")
-            return
-        self.notify("Voice muted." if self.services.toggle_voice() else "Voice on.")
-        self._drawn_generation = -1  # the stats show the voice's state: redraw them next frame
-
-    def action_live(self) -> None:
-        """Back to the live tail."""
-        self.panes.go_live()
 
     def action_help(self) -> None:
         """Show the keys."""
