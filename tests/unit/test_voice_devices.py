@@ -8,11 +8,14 @@ from tongchuan_tui.services import DeviceInfo
 from tongchuan_tui.voice import VoiceError
 from tongchuan_tui.voice.devices import resolve_output
 
+NAMES = {
+    0: "HDA Intel PCH: ALC3246 Analog (hw:0,0)",
+    2: "HDA Intel PCH: HDMI 0 (hw:0,3)",
+    4: "pulse",
+    7: "default",
+}
 OUTPUTS = [
-    DeviceInfo(0, "HDA Intel PCH: ALC3246 Analog (hw:0,0)", 2, 48_000.0),
-    DeviceInfo(2, "HDA Intel PCH: HDMI 0 (hw:0,3)", 8, 48_000.0),
-    DeviceInfo(4, "pulse", 32, 44_100.0),
-    DeviceInfo(7, "default", 32, 44_100.0, is_default=True),
+    DeviceInfo(index, name, 2, 48_000.0, is_default=name == "default") for index, name in NAMES.items()
 ]
 
 
