@@ -126,6 +126,21 @@ def encode_tone(
     return path
 
 
+TYPICAL_ENCODINGS = {
+    ".wav": ("wav", "pcm_s16le", 16_000),
+    ".ogg": ("ogg", "libopus", 48_000),
+    ".mp3": ("mp3", "libmp3lame", 44_100),
+    ".m3u8": ("hls", "aac", 44_100),
+}
+"""(container, codec, sample rate) of a typical file of each kind a user would give."""
+
+
+def tone_file(path: Path, seconds: float, *, layout: str = "mono", freq: float = 440.0) -> Path:
+    """A sine tone encoded as a typical file of `path`'s kind (see TYPICAL_ENCODINGS)."""
+    fmt, codec, rate = TYPICAL_ENCODINGS[path.suffix]
+    return encode_tone(path, fmt=fmt, codec=codec, rate=rate, layout=layout, seconds=seconds, freq=freq)
+
+
 def samples_of(pcm: bytes) -> array[int]:
     """s16le bytes as integer samples."""
     values = array("h")

@@ -17,21 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.functional.tmux_helpers import TERMINAL_ENV_KEYS, tmux_env_args
 
 from tongchuan_tui.commands.stop import process_gone
 from tongchuan_tui.emulator.testing import EmulatorHandle
 
-ENV_KEYS = (
-    "HOME",
-    "TENCENTCLOUD_SECRET_ID",
-    "TENCENTCLOUD_SECRET_KEY",
-    "TERM",
-    "PATH",
-    "XDG_CONFIG_HOME",
-    "XDG_DATA_HOME",
-    "XDG_STATE_HOME",
-    "XDG_RUNTIME_DIR",
-)
+ENV_KEYS = (*TERMINAL_ENV_KEYS, "XDG_RUNTIME_DIR")
+"""A host's or viewer's environment in tmux: the private runtime dir (where sessions are found) too."""
 
 
 def spoken_cues(count: int, *, every_ms: int = 3000) -> dict[str, Any]:
@@ -118,7 +110,7 @@ class Hosts:
 
     def tmux_env(self) -> list[str]:
         env = dict(self.env, TERM="xterm-256color")
-        return [arg for key in ENV_KEYS if key in env for arg in ("-e", f"{key}={env[key]}")]
+        return tmux_env_args(env, ENV_KEYS)
 
     def cleanup(self) -> None:
         self.collect_pids()

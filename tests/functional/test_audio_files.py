@@ -20,6 +20,7 @@ from tests.functional.audio_helpers import (
     encode_tone,
     noise_pcm,
     read_all,
+    tone_file,
     tone_samples,
     wav_bytes,
     zero_crossings,
@@ -63,15 +64,7 @@ async def test_file_becomes_16k_mono_with_duration_and_pitch_kept(
 
 
 async def test_looping_file_repeats_until_stopped(tmp_path: Path) -> None:
-    path = encode_tone(
-        tmp_path / "short.wav",
-        fmt="wav",
-        codec="pcm_s16le",
-        rate=16_000,
-        layout="mono",
-        seconds=0.5,
-        freq=300,
-    )
+    path = tone_file(tmp_path / "short.wav", 0.5, freq=300)
     once = await read_all(FileSource(path))
     looping = FileSource(path, loop=True)
 
@@ -173,15 +166,7 @@ async def test_stdin_that_is_a_terminal_is_refused() -> None:
 
 
 async def test_url_file_over_http(tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]) -> None:
-    path = encode_tone(
-        tmp_path / "talk.ogg",
-        fmt="ogg",
-        codec="libopus",
-        rate=48_000,
-        layout="stereo",
-        seconds=2.0,
-        freq=TONE_HZ,
-    )
+    path = tone_file(tmp_path / "talk.ogg", 2.0, layout="stereo", freq=TONE_HZ)
 
     async def handler(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(path)  # with Content-Length and Range support, like any web server
@@ -200,9 +185,7 @@ async def test_url_file_over_http(tmp_path: Path, serve: Callable[[Handler], Awa
 
 
 async def test_hls_playlist_over_http(tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]) -> None:
-    playlist = encode_tone(
-        tmp_path / "index.m3u8", fmt="hls", codec="aac", rate=44_100, layout="mono", seconds=3.0, freq=TONE_HZ
-    )
+    playlist = tone_file(tmp_path / "index.m3u8", 3.0, freq=TONE_HZ)
     segments = [name for name in os.listdir(tmp_path) if name.endswith(".ts")]
     assert len(segments) >= 2  # a real multi-segment playlist
 
@@ -219,47 +202,26 @@ async def test_hls_playlist_over_http(tmp_path: Path, serve: Callable[[Handler],
     assert zero_crossings(pcm) == pytest.approx(TONE_HZ, rel=0.02)
 
 
-async def test_url_dropped_mid_stream_reconnects_and_resumes(
-    serve: Callable[[Handler], Awaitable[str]],
-) -> None:
-    pcm = noise_pcm(3.0, seed=9)
-    body = wav_bytes(pcm)
-    requests: list[int] = []
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        requests.append(len(requests))
-        response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(len(body))})
-        await response.prepare(request)
-        if len(requests) == 1:
-            await response.write(body[: 44 + 32_000])  # the header and 1 s, then the connection drops
-            assert request.transport is not None
-            request.transport.abort()
-            return response
-        await response.write(body)
-        await response.write_eof()
-        return response
-
-    url = await serve(handler)
-    source = UrlSource(url, reconnect_delays=(0.05,))
-
-    got = await read_all(source)
-
-    assert source.live is False
-    assert source.reconnects == 1
-    assert len(requests) == 2
-    assert got == pcm  # nothing lost, nothing repeated
-
-
-def _chunked(body: bytes, *, drop_after: int | None) -> Handler:
-    """Serve `body` without length or ranges (as a live stream looks); the first response drops midway."""
-    served: list[int] = []
+def _first_connection_drops(
+    body: bytes, drop_after: int, *, sized: bool, connections: list[int] | None = None
+) -> Handler:
+    """Serve `body`, the first connection dropped after `drop_after` bytes: with its length (as a file is
+    served) or, not `sized`, chunked without length or ranges (as a live stream looks). Each connection
+    appends its number to `connections`."""
+    served = connections if connections is not None else []
+    headers = (
+        {"Content-Type": "audio/wav", "Content-Length": str(len(body))}
+        if sized
+        else {"Content-Type": "application/octet-stream"}
+    )
 
     async def handler(request: web.Request) -> web.StreamResponse:
         served.append(len(served))
-        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.enable_chunked_encoding()
+        response = web.StreamResponse(headers=headers)
+        if not sized:
+            response.enable_chunked_encoding()
         await response.prepare(request)
-        if drop_after is not None and len(served) == 1:
+        if len(served) == 1:
             await response.write(body[:drop_after])
             assert request.transport is not None
             request.transport.abort()
@@ -271,20 +233,30 @@ def _chunked(body: bytes, *, drop_after: int | None) -> Handler:
     return handler
 
 
+async def test_url_dropped_mid_stream_reconnects_and_resumes(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    pcm = noise_pcm(3.0, seed=9)
+    body = wav_bytes(pcm)
+    requests: list[int] = []
+    # The header and 1 s, then the connection drops.
+    url = await serve(_first_connection_drops(body, 44 + 32_000, sized=True, connections=requests))
+    source = UrlSource(url, reconnect_delays=(0.05,))
+
+    got = await read_all(source)
+
+    assert source.live is False
+    assert source.reconnects == 1
+    assert len(requests) == 2
+    assert got == pcm  # nothing lost, nothing repeated
+
+
 async def test_unsized_file_that_drops_is_resumed_and_ends(
     tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    path = encode_tone(
-        tmp_path / "talk.ogg",
-        fmt="ogg",
-        codec="libopus",
-        rate=48_000,
-        layout="mono",
-        seconds=2.0,
-        freq=TONE_HZ,
-    )
+    path = tone_file(tmp_path / "talk.ogg", 2.0, freq=TONE_HZ)
     body = path.read_bytes()
-    url = await serve(_chunked(body, drop_after=len(body) // 2))
+    url = await serve(_first_connection_drops(body, len(body) // 2, sized=False))
     source = UrlSource(url, reconnect_delays=(0.05,))
 
     pcm = await read_all(source, limit=10 * 32_000)
@@ -304,15 +276,7 @@ async def test_unsized_file_that_drops_is_resumed_and_ends(
 async def test_live_url_that_drops_continues_from_the_live_point(
     tmp_path: Path, serve: Callable[[Handler], Awaitable[str]]
 ) -> None:
-    path = encode_tone(
-        tmp_path / "radio.mp3",
-        fmt="mp3",
-        codec="libmp3lame",
-        rate=44_100,
-        layout="mono",
-        seconds=6.0,
-        freq=TONE_HZ,
-    )
+    path = tone_file(tmp_path / "radio.mp3", 6.0, freq=TONE_HZ)
     body = path.read_bytes()
     position = 0
     connections = 0

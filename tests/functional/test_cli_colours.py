@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from tests.functional.audio_helpers import write_wav
-from tests.functional.test_cli_live import CUES, SPEECH, cli_env, tmux, wait_for
+from tests.functional.test_cli_live import CUES, SPEECH, cli_env, wait_for
+from tests.functional.tmux_helpers import tmux
 
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import run_emulator_in_thread

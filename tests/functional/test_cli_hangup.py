@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from tests.functional.audio_helpers import write_wav
-from tests.functional.test_cli_live import cli_env, tmux, wait_for
+from tests.functional.test_cli_live import cli_env, wait_for
+from tests.functional.tmux_helpers import tmux, tmux_env_args
 
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import run_emulator_in_thread
@@ -59,27 +60,13 @@ def test_killing_the_terminal_ends_the_session_like_q(isolated_home: Path, tmp_p
     with run_emulator_in_thread(cues=CUES) as emulator:
         env = cli_env(isolated_home, emulator)
         env["TERM"] = "xterm-256color"
-        env_args = [
-            arg
-            for key in (
-                "HOME",
-                "TENCENTCLOUD_SECRET_ID",
-                "TENCENTCLOUD_SECRET_KEY",
-                "TERM",
-                "PATH",
-                "XDG_CONFIG_HOME",
-                "XDG_DATA_HOME",
-                "XDG_STATE_HOME",
-            )
-            if key in env
-            for arg in ("-e", f"{key}={env[key]}")
-        ]
         # The interpreter is the terminal's own process, as a login shell's `exec` would make it.
         command = (
             f"echo $$ > {pid_file}; exec {sys.executable} -m tongchuan_tui --input {wav} "
             f"--endpoint {emulator.url} --log {journal}"
         )
-        tmux("-S", socket, "new-session", "-d", "-s", "ui", "-x", "120", "-y", "32", *env_args, command)
+        terminal = ("-x", "120", "-y", "32", *tmux_env_args(env))
+        tmux("-S", socket, "new-session", "-d", "-s", "ui", *terminal, command)
         try:
             wait_for(
                 lambda: "Sentence number 2." in tmux("-S", socket, "capture-pane", "-p", "-t", "ui"),

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from tests.functional.audio_helpers import write_wav
-from tests.functional.test_cli_live import tmux, wait_for
+from tests.functional.test_cli_live import wait_for
+from tests.functional.tmux_helpers import tmux
 
 from tongchuan_tui.emulator.signals import speech_like_pcm
 from tongchuan_tui.emulator.testing import TEST_SECRET_ID, TEST_SECRET_KEY

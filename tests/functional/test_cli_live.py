@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.functional.audio_helpers import write_asoundrc, write_wav
+from tests.functional.tmux_helpers import tmux, tmux_env_args
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.emulator.signals import speech_like_pcm
@@ -116,11 +117,6 @@ def test_sigint_ends_a_microphone_session_with_is_end(
     assert printed, "the sentence printed before SIGINT is not in the journal"
 
 
-def tmux(*args: str) -> str:
-    done = subprocess.run(["tmux", *args], capture_output=True, text=True, check=True, timeout=10)
-    return done.stdout
-
-
 @pytest.mark.realtime
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by scripts/setup")
 def test_ui_in_tmux_shows_both_texts_and_stats_and_quits_cleanly(
@@ -137,22 +133,7 @@ def test_ui_in_tmux_shows_both_texts_and_stats_and_quits_cleanly(
         f"{sys.executable} -m tongchuan_tui --input {wav} --endpoint {emulator.url} --log {journal}; "
         f"echo $? > {exit_file}; sleep 60"
     )
-    env_args = [
-        arg
-        for key in (
-            "HOME",
-            "TENCENTCLOUD_SECRET_ID",
-            "TENCENTCLOUD_SECRET_KEY",
-            "TERM",
-            "PATH",
-            "XDG_CONFIG_HOME",
-            "XDG_DATA_HOME",
-            "XDG_STATE_HOME",
-        )
-        if key in env
-        for arg in ("-e", f"{key}={env[key]}")
-    ]
-    tmux("-S", socket, "new-session", "-d", "-s", "ui", "-x", "120", "-y", "32", *env_args, command)
+    tmux("-S", socket, "new-session", "-d", "-s", "ui", "-x", "120", "-y", "32", *tmux_env_args(env), command)
     try:
 
         def screen() -> str:

@@ -132,3 +132,12 @@ def test_wav_header_on_stdin_is_skipped() -> None:
 def test_wav_of_another_format_on_stdin_is_refused() -> None:
     with pytest.raises(AudioInputError, match=r"WAV of 44100 Hz, 2 channel\(s\), 16-bit; .*16 kHz mono"):
         strip_wav_header(_wav_header(rate=44_100, channels=2) + bytes(64))
+
+
+def test_unknown_index_or_name_points_to_the_device_list() -> None:
+    with pytest.raises(
+        AudioInputError, match=r"^no capture device with index 9; see `tongchuan-tui devices`"
+    ):
+        resolve_device(DEVICES, "9")
+    with pytest.raises(AudioInputError, match=r"^no capture device named like 'webcam'; see `tongchuan-tui"):
+        resolve_device(DEVICES, "webcam")

@@ -7,7 +7,7 @@ import ctypes.util
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tongchuan_tui.audio.source import AudioInputError
 
@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 PIPE_ALTERNATIVE = "arecord -f S16_LE -r 16000 -c 1 -t raw | ssh HOST tongchuan-tui --input - --plain"
 NO_DEVICE_HINT = f"over SSH pipe audio from the machine with the microphone instead: {PIPE_ALTERNATIVE}"
 NO_PYAUDIO = "microphone capture needs PyAudio: pip install 'tongchuan-tui[mic]'"
+
+Direction = Literal["input", "output"]
+"""Capture or playback, as PortAudio counts a device's channels."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +112,20 @@ def pyaudio_available() -> bool:
     return pyaudio_problem() is None
 
 
-def _default_input_index(pa: Any) -> int | None:
+def portaudio_devices(pa: Any, direction: Direction) -> list[DeviceInfo]:
+    """The capture ("input") or playback ("output") devices of an initialised PyAudio instance."""
+    default_info = (
+        pa.get_default_input_device_info if direction == "input" else pa.get_default_output_device_info
+    )
     try:
-        return int(pa.get_default_input_device_info()["index"])
+        default: int | None = int(default_info()["index"])
     except (OSError, KeyError):
-        return None
-
-
-def input_devices(pa: Any) -> list[DeviceInfo]:
-    """The capture devices of an initialised PyAudio instance."""
-    default = _default_input_index(pa)
+        default = None
+    channels_key = "maxInputChannels" if direction == "input" else "maxOutputChannels"
     found = []
     for index in range(pa.get_device_count()):
         info = pa.get_device_info_by_index(index)
-        channels = int(info.get("maxInputChannels", 0))
+        channels = int(info.get(channels_key, 0))
         if channels <= 0:
             continue
         found.append(
@@ -137,45 +140,92 @@ def input_devices(pa: Any) -> list[DeviceInfo]:
     return found
 
 
-def list_devices() -> list[DeviceInfo]:
-    """The capture devices PortAudio can open; [] when there are none or PyAudio is not installed."""
+def list_portaudio_devices(direction: Direction) -> list[DeviceInfo]:
+    """The devices PortAudio can open in `direction`; [] when there are none or PyAudio is not installed."""
     try:
         pyaudio = import_pyaudio()
     except AudioInputError:
-        logger.info("PyAudio is not installed: no capture devices")
+        logger.info("PyAudio is not installed: no %s devices", direction)
         return []
     silence_native_audio_logs()
     pa = pyaudio.PyAudio()
     try:
-        return input_devices(pa)
+        return portaudio_devices(pa, direction)
     finally:
         pa.terminate()
 
 
-def resolve_device(devices: list[DeviceInfo], selector: str | None) -> DeviceInfo:
-    """The device for `mic` (None: the default), `mic:<index>` or `mic:<name substring>`."""
+def input_devices(pa: Any) -> list[DeviceInfo]:
+    """The capture devices of an initialised PyAudio instance."""
+    return portaudio_devices(pa, "input")
+
+
+def list_devices() -> list[DeviceInfo]:
+    """The capture devices PortAudio can open; [] when there are none or PyAudio is not installed."""
+    return list_portaudio_devices("input")
+
+
+LISTING = "see `tongchuan-tui devices`"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceWords:
+    """How one option words a selector that names no single device (the rest of each message is shared).
+
+    `noun` is the kind of device ("capture"); `no_devices` the whole message when there is none at all;
+    `choose` how to name one when there is no default; `choose_index` how to name one of several that match.
+    """
+
+    noun: str
+    no_devices: str
+    choose: str
+    choose_index: str
+
+
+class NoSuchDevice(LookupError):
+    """No single device answers a selector; the message is one line, worded by the caller's DeviceWords."""
+
+
+def find_device(devices: list[DeviceInfo], selector: str | None, words: DeviceWords) -> DeviceInfo:
+    """The device `selector` names: None the default, digits an index, else a name (case-insensitive).
+
+    An exact name wins; otherwise the one name containing `selector`. Raises NoSuchDevice.
+    """
     if not devices:
-        raise AudioInputError(f"no capture device found; {NO_DEVICE_HINT}")
-    listing = "see `tongchuan-tui devices`"
+        raise NoSuchDevice(words.no_devices)
+    noun = words.noun
     if selector is None:
         for device in devices:
             if device.is_default:
                 return device
-        raise AudioInputError(f"no default capture device; choose one with --input mic:<index> ({listing})")
+        raise NoSuchDevice(f"no default {noun} device; {words.choose} ({LISTING})")
     if selector.isdigit():
-        index = int(selector)
         for device in devices:
-            if device.index == index:
+            if device.index == int(selector):
                 return device
-        raise AudioInputError(f"no capture device with index {index}; {listing} for the list")
+        raise NoSuchDevice(f"no {noun} device with index {int(selector)}; {LISTING} for the list")
     wanted = selector.casefold()
     exact = [d for d in devices if d.name.casefold() == wanted]
-    if exact:
-        return exact[0]
-    matches = [d for d in devices if wanted in d.name.casefold()]
+    matches = exact[:1] or [d for d in devices if wanted in d.name.casefold()]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise AudioInputError(f"no capture device named like {selector!r}; {listing} for the list")
+        raise NoSuchDevice(f"no {noun} device named like {selector!r}; {LISTING} for the list")
     names = ", ".join(f"{d.index} ({d.name})" for d in matches)
-    raise AudioInputError(f"{selector!r} matches several capture devices: {names}; use --input mic:<index>")
+    raise NoSuchDevice(f"{selector!r} matches several {noun} devices: {names}; {words.choose_index}")
+
+
+_CAPTURE = DeviceWords(
+    noun="capture",
+    no_devices=f"no capture device found; {NO_DEVICE_HINT}",
+    choose="choose one with --input mic:<index>",
+    choose_index="use --input mic:<index>",
+)
+
+
+def resolve_device(devices: list[DeviceInfo], selector: str | None) -> DeviceInfo:
+    """The device for `mic` (None: the default), `mic:<index>` or `mic:<name substring>`."""
+    try:
+        return find_device(devices, selector, _CAPTURE)
+    except NoSuchDevice as exc:
+        raise AudioInputError(str(exc)) from None

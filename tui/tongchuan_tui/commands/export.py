@@ -86,9 +86,9 @@ def export_command(
 
 
 def _export_voice(recorded: Journal, voice_out: Path) -> None:
+    from tongchuan_tui.audio.pcmfile import SUFFIXES
     from tongchuan_tui.voice import VoiceError
     from tongchuan_tui.voice.rebuild import rebuild_voice
-    from tongchuan_tui.voice.track import SUFFIXES
 
     if str(voice_out) == "-" or voice_out.suffix.lower() not in SUFFIXES:
         click.echo(f"tongchuan-tui: export --voice {voice_out}: use a .wav or .flac file name", err=True)

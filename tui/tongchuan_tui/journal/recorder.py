@@ -12,73 +12,17 @@ goes on.
 from __future__ import annotations
 
 import logging
-import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tongchuan_tui.audio.format import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+from tongchuan_tui.audio.format import SAMPLE_RATE
+from tongchuan_tui.audio.pcmfile import SUFFIXES, PcmFile, open_pcm_file
 
 log = logging.getLogger(__name__)
-
-SUFFIXES = (".wav", ".flac")
 
 
 class RecordingError(Exception):
     """A recording cannot be started (unsupported extension, unwritable path); the message is one line."""
-
-
-class _Wav:
-    def __init__(self, path: Path) -> None:
-        self._file = open(path, "wb")  # noqa: SIM115 - kept open for the recording; closed in close()
-        self._wave = wave.open(self._file, "wb")  # noqa: SIM115 - likewise
-        self._wave.setnchannels(CHANNELS)
-        self._wave.setsampwidth(SAMPLE_WIDTH)
-        self._wave.setframerate(SAMPLE_RATE)
-        self._wave.writeframes(b"")  # writes the header now, so even an empty recording is a valid WAV
-
-    def write(self, pcm: bytes) -> None:
-        # writeframes() rewrites the header's sizes after each call, keeping the file valid at all times.
-        self._wave.writeframes(pcm)
-        self._file.flush()
-
-    def close(self) -> None:
-        try:
-            self._wave.close()
-        finally:
-            self._file.close()
-
-
-class _Flac:
-    def __init__(self, path: Path) -> None:
-        import av  # only FLAC needs PyAV's encoder
-
-        self._av: Any = av
-        self._container: Any = av.open(str(path), mode="w", format="flac")
-        stream: Any = self._container.add_stream("flac", rate=SAMPLE_RATE)
-        stream.layout = "mono"
-        stream.format = "s16"
-        self._stream = stream
-        self._pts = 0
-
-    def write(self, pcm: bytes) -> None:
-        samples = len(pcm) // (SAMPLE_WIDTH * CHANNELS)
-        if samples == 0:
-            return
-        frame = self._av.AudioFrame(format="s16", layout="mono", samples=samples)
-        frame.planes[0].update(pcm[: samples * SAMPLE_WIDTH * CHANNELS])
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self._pts
-        self._pts += samples
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
-        finally:
-            self._container.close()
 
 
 class AudioRecorder:
@@ -94,8 +38,7 @@ class AudioRecorder:
         self.bytes_written = 0
         self._failed = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._out: _Wav | _Flac | None = _Wav(self.path) if suffix == ".wav" else _Flac(self.path)
+            self._out: PcmFile | None = open_pcm_file(self.path, SAMPLE_RATE)
         except Exception as exc:  # OSError, or PyAV's own errors (which are OSError subclasses too)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise RecordingError(f"cannot record audio to {self.path}: {reason}") from None

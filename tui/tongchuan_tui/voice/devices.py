@@ -5,51 +5,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tongchuan_tui.audio.devices import import_pyaudio, silence_native_audio_logs
+from tongchuan_tui.audio.devices import (
+    DeviceWords,
+    NoSuchDevice,
+    find_device,
+    import_pyaudio,
+    list_portaudio_devices,
+    portaudio_devices,
+    silence_native_audio_logs,
+)
 from tongchuan_tui.audio.source import AudioInputError
 from tongchuan_tui.services import DeviceInfo
 from tongchuan_tui.voice import VoiceError
 
 log = logging.getLogger(__name__)
 
-LISTING = "see `tongchuan-tui devices`"
-
 
 def output_devices(pa: Any) -> list[DeviceInfo]:
     """The playback devices of an initialised PyAudio instance."""
-    try:
-        default: int | None = int(pa.get_default_output_device_info()["index"])
-    except (OSError, KeyError):
-        default = None
-    found = []
-    for index in range(pa.get_device_count()):
-        info = pa.get_device_info_by_index(index)
-        channels = int(info.get("maxOutputChannels", 0))
-        if channels > 0:
-            found.append(
-                DeviceInfo(
-                    index=index,
-                    name=str(info.get("name", f"device {index}")),
-                    channels=channels,
-                    default_rate=float(info.get("defaultSampleRate", 0.0)),
-                    is_default=index == default,
-                )
-            )
-    return found
+    return portaudio_devices(pa, "output")
 
 
 def list_output_devices() -> list[DeviceInfo]:
     """The playback devices PortAudio can open; [] when there are none or PyAudio is not installed."""
-    try:
-        pyaudio = import_pyaudio()
-    except AudioInputError:
-        return []
-    silence_native_audio_logs()
-    pa = pyaudio.PyAudio()
-    try:
-        return output_devices(pa)
-    finally:
-        pa.terminate()
+    return list_portaudio_devices("output")
+
+
+_OUTPUT = DeviceWords(
+    noun="output",
+    no_devices="no audio output device found; write the voice to a file with --voice-out",
+    choose="give an index or a name",
+    choose_index="give the index",
+)
 
 
 def resolve_output(devices: list[DeviceInfo], spec: str) -> DeviceInfo:
@@ -57,29 +44,10 @@ def resolve_output(devices: list[DeviceInfo], spec: str) -> DeviceInfo:
     selector = spec.strip()
     if selector.startswith("out:"):
         selector = selector[4:].strip()
-    if not devices:
-        raise VoiceError(
-            "--voice-device: no audio output device found; write the voice to a file with --voice-out"
-        )
-    if selector in ("", "default"):
-        for device in devices:
-            if device.is_default:
-                return device
-        raise VoiceError(f"--voice-device: no default output device; give an index or a name ({LISTING})")
-    if selector.isdigit():
-        for device in devices:
-            if device.index == int(selector):
-                return device
-        raise VoiceError(f"--voice-device: no output device with index {selector}; {LISTING} for the list")
-    wanted = selector.casefold()
-    exact = [d for d in devices if d.name.casefold() == wanted]
-    matches = exact or [d for d in devices if wanted in d.name.casefold()]
-    if len(matches) == 1 or exact:
-        return matches[0]
-    if not matches:
-        raise VoiceError(f"--voice-device: no output device named like {selector!r}; {LISTING} for the list")
-    names = ", ".join(f"{d.index} ({d.name})" for d in matches)
-    raise VoiceError(f"--voice-device: {selector!r} matches several output devices: {names}; give the index")
+    try:
+        return find_device(devices, None if selector in ("", "default") else selector, _OUTPUT)
+    except NoSuchDevice as exc:
+        raise VoiceError(f"--voice-device: {exc}") from None
 
 
 def open_output_stream(spec: str, rate: int) -> tuple[Any, Any, str]:

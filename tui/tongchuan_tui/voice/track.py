@@ -8,76 +8,12 @@ a FLAC without its total length); `-` writes raw s16le mono PCM to stdout for pi
 from __future__ import annotations
 
 import sys
-import wave
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO
 
+from tongchuan_tui.audio.format import SAMPLE_WIDTH
+from tongchuan_tui.audio.pcmfile import SUFFIXES, PcmFile, open_pcm_file
 from tongchuan_tui.voice import VoiceError
-
-SAMPLE_WIDTH = 2
-SUFFIXES = (".wav", ".flac")
-
-
-class PcmOut(Protocol):
-    """Where track PCM goes."""
-
-    def write(self, pcm: bytes) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class _Wav:
-    def __init__(self, path: Path, rate: int) -> None:
-        self._file = open(path, "wb")  # noqa: SIM115 - open for the whole track; closed in close()
-        self._wave = wave.open(self._file, "wb")  # noqa: SIM115 - likewise
-        self._wave.setnchannels(1)
-        self._wave.setsampwidth(SAMPLE_WIDTH)
-        self._wave.setframerate(rate)
-        self._wave.writeframes(b"")  # the header now: an empty track is a valid WAV too
-
-    def write(self, pcm: bytes) -> None:
-        # writeframes() patches the header's sizes after each call: the file stays valid.
-        self._wave.writeframes(pcm)
-        self._file.flush()
-
-    def close(self) -> None:
-        try:
-            self._wave.close()
-        finally:
-            self._file.close()
-
-
-class _Flac:
-    def __init__(self, path: Path, rate: int) -> None:
-        import av
-
-        self._av: Any = av
-        self._rate = rate
-        self._container: Any = av.open(str(path), mode="w", format="flac")
-        stream: Any = self._container.add_stream("flac", rate=rate)
-        stream.layout = "mono"
-        stream.format = "s16"
-        self._stream = stream
-        self._pts = 0
-
-    def write(self, pcm: bytes) -> None:
-        samples = len(pcm) // SAMPLE_WIDTH
-        if samples == 0:
-            return
-        frame = self._av.AudioFrame(format="s16", layout="mono", samples=samples)
-        frame.planes[0].update(pcm[: samples * SAMPLE_WIDTH])
-        frame.sample_rate = self._rate
-        frame.pts = self._pts
-        self._pts += samples
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
-        finally:
-            self._container.close()
 
 
 class _Stream:
@@ -98,15 +34,14 @@ def check_track_path(target: str) -> None:
         raise VoiceError(f"--voice-out {target}: use a .wav or .flac file name, or - for raw PCM on stdout")
 
 
-def open_track(target: str, rate: int, stdout: BinaryIO | None = None) -> PcmOut:
+def open_track(target: str, rate: int, stdout: BinaryIO | None = None) -> PcmFile:
     """The output for `--voice-out TARGET`, created now; raises VoiceError with one line."""
     check_track_path(target)
     if target == "-":
         return _Stream(stdout if stdout is not None else sys.stdout.buffer)
     path = Path(target).expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _Wav(path, rate) if path.suffix.lower() == ".wav" else _Flac(path, rate)
+        return open_pcm_file(path, rate)
     except Exception as exc:  # OSError, or PyAV's errors
         reason = getattr(exc, "strerror", None) or str(exc)
         raise VoiceError(f"--voice-out {target}: cannot be written ({reason})") from None
@@ -115,7 +50,7 @@ def open_track(target: str, rate: int, stdout: BinaryIO | None = None) -> PcmOut
 class TrackWriter:
     """Lays sentences on a continuous track at given positions (ms), filling the gaps with silence."""
 
-    def __init__(self, out: PcmOut, rate: int) -> None:
+    def __init__(self, out: PcmFile, rate: int) -> None:
         self._out = out
         self.rate = rate
         self.samples = 0
