@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from tongchuan_tui.audio.source import AudioInputError
-from tongchuan_tui.pipeline.events import Event, Sink, WarningRaised
+from tongchuan_tui.pipeline.events import Event, Sink
+from tongchuan_tui.pipeline.fanout import fan_out
 from tongchuan_tui.pipeline.realtime import RealtimeRuntime
 
 log = logging.getLogger(__name__)
@@ -86,17 +87,8 @@ class SessionEngine:
             self._sinks = tuple(s for s in self._sinks if s is not sink)
 
     def _publish(self, event: Event) -> None:
-        failed: list[str] = []
-        for sink in self._sinks:
-            try:
-                sink(event)
-            except Exception as error:
-                if id(sink) not in self._broken:
-                    self._broken.add(id(sink))
-                    log.exception("subscriber %r failed", sink)
-                    failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
-        for message in failed:
-            self._publish(WarningRaised(message=message, code="sink-failed"))
+        for warning in fan_out(self._sinks, event, self._broken):
+            self._publish(warning)
         if self.runtime is not None:
             self.runtime.observe(event)
 

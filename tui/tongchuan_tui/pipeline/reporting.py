@@ -8,7 +8,6 @@ since a stall has no event of its own).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 from tongchuan_tui.audio.format import BYTES_PER_MS
@@ -21,15 +20,13 @@ from tongchuan_tui.pipeline.events import (
     Sink,
     StatsSnapshot,
     StatsUpdated,
-    WarningRaised,
 )
+from tongchuan_tui.pipeline.fanout import fan_out
 from tongchuan_tui.pipeline.health import CHECK_INTERVAL_S, HealthTracker
 from tongchuan_tui.pipeline.lag import LagMeter
 from tongchuan_tui.pipeline.lane import TargetLane, running_lanes
 from tongchuan_tui.pipeline.ratelimit import RateLimits
 from tongchuan_tui.pipeline.stats import StatsCollector
-
-log = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 1.0
 
@@ -141,14 +138,5 @@ class SessionReporter:
 
     def _publish(self, event: Event) -> None:
         """Hand an event to every sink, in order; a failing sink is reported once."""
-        failed: list[str] = []
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception as error:
-                if id(sink) not in self._broken_sinks:
-                    self._broken_sinks.add(id(sink))
-                    log.exception("sink %r failed", sink)
-                    failed.append(f"an output failed and may miss events: {type(error).__name__}: {error}")
-        for message in failed:
-            self.emit(WarningRaised(message=message, code="sink-failed"))
+        for warning in fan_out(list(self._sinks), event, self._broken_sinks):
+            self.emit(warning)
