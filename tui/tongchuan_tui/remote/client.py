@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tongchuan_tui import exitcodes
 from tongchuan_tui.pipeline.events import Event, SessionEnded, event_from_json
@@ -47,12 +47,10 @@ def _check_peer(sock: socket.socket, path: Path) -> None:
         raise UnsafePathError(f"{path} is served by another user (uid {uid}): refusing to attach")
 
 
-def probe(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> Hello:
-    """The hello of the host at `path` (blocking, bounded).
-
-    Raises StaleSocketError (nobody answers), UnsafePathError (not safely the user's own), RefusedError,
-    FileNotFoundError, TimeoutError, ValueError (not a host of ours).
-    """
+@contextlib.contextmanager
+def _greeted(path: Path, timeout_s: float) -> Iterator[tuple[socket.socket, BinaryIO, Hello]]:
+    """A blocking, bounded connection to the host at `path` that has said hello: (socket, its reader,
+    the hello). Raises as `probe` says."""
     check_socket_file(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout_s)
@@ -64,42 +62,35 @@ def probe(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> Hello:
         _check_peer(sock, path)
         with sock.makefile("rb") as stream:
             line = stream.readline(MAX_LINE)
-        if not line:
-            raise StaleSocketError(str(path))
-        message = decode(line)
-        if message.get("kind") == "refused":
-            raise RefusedError(str(message.get("reason", "refused")))
-        return Hello.from_message(message)
+            if not line:
+                raise StaleSocketError(str(path))
+            message = decode(line)
+            if message.get("kind") == "refused":
+                raise RefusedError(str(message.get("reason", "refused")))
+            yield sock, stream, Hello.from_message(message)
     except TimeoutError as exc:
         raise TimeoutError(f"{path} did not answer within {timeout_s:g} s") from exc
     finally:
         sock.close()
+
+
+def probe(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> Hello:
+    """The hello of the host at `path` (blocking, bounded).
+
+    Raises StaleSocketError (nobody answers), UnsafePathError (not safely the user's own), RefusedError,
+    FileNotFoundError, TimeoutError, ValueError (not a host of ours).
+    """
+    with _greeted(path, timeout_s) as (_, _, hello):
+        return hello
 
 
 def send_command(path: Path, name: str, timeout_s: float = PROBE_TIMEOUT_S, **args: Any) -> Hello:
     """Send one command to the host at `path` without attaching; returns the hello it answered with."""
-    check_socket_file(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout_s)
-    try:
-        try:
-            sock.connect(str(path))
-        except ConnectionRefusedError as exc:
-            raise StaleSocketError(str(path)) from exc
-        _check_peer(sock, path)
-        with sock.makefile("rb") as stream:
-            message = decode(stream.readline(MAX_LINE) or b"{}")
-            if message.get("kind") == "refused":
-                raise RefusedError(str(message.get("reason", "refused")))
-            hello = Hello.from_message(message)
-            sock.sendall(command(name, **args))
-            sock.sendall(command("detach"))
-            stream.readline(MAX_LINE)  # the bye: the command was read before it
+    with _greeted(path, timeout_s) as (sock, stream, hello):
+        sock.sendall(command(name, **args))
+        sock.sendall(command("detach"))
+        stream.readline(MAX_LINE)  # the bye: the command was read before it
         return hello
-    except TimeoutError as exc:
-        raise TimeoutError(f"{path} did not answer within {timeout_s:g} s") from exc
-    finally:
-        sock.close()
 
 
 class RemoteSession:
