@@ -24,7 +24,7 @@ from benchmarks.emulator_thread import EmulatorThread
 from tongchuan_tui.api.client import TsiClient
 from tongchuan_tui.api.credentials import Credentials
 from tongchuan_tui.emulator.faults import FaultConfig, Refusal
-from tongchuan_tui.emulator.state import RequestRecord
+from tongchuan_tui.emulator.state import EmulatorState, RequestRecord, SessionSnapshot, Violation
 from tongchuan_tui.emulator.variants import WireVariant
 from tongchuan_tui.pipeline.events import (
     ChunkSent,
@@ -287,7 +287,9 @@ def _compare(clean: list[tuple[int, str, str]], faulted: list[tuple[int, str, st
     return diff
 
 
-def _gap_detail(state: Any, ours: Sequence[Any], session: Any, violation: Any) -> str:
+def _gap_detail(
+    state: EmulatorState, ours: Sequence[SessionSnapshot], session: SessionSnapshot, violation: Violation
+) -> str:
     """One gap violation told in full, to find whose it was."""
     index = ours.index(session)
     later = [s for s in ours[index + 1 :] if s.packets]
